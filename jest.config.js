@@ -1,0 +1,19 @@
+// Test tiers are visible in file names: *.unit.test.ts need no infrastructure;
+// *.int.test.ts and *.e2e.test.ts run against the real stack (npm run stack:up).
+const base = {
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  moduleNameMapper: {
+    '^@orderflow/shared$': '<rootDir>/services/shared/src/index.ts',
+    '^@orderflow/shared/(.*)$': '<rootDir>/services/shared/src/$1',
+  },
+  testEnvironment: 'node',
+  modulePathIgnorePatterns: ['<rootDir>/.stack/'],
+};
+
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.test.ts'] },
+    { ...base, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], testTimeout: 120_000 },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], testTimeout: 300_000 },
+  ],
+};

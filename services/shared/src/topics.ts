@@ -1,0 +1,46 @@
+// The one table of topics: `npm run topics:create`, the local stack, docker-compose's
+// topic job, schema registration and the services all read it from here.
+
+export const EVENT_NAMESPACE = 'orderflow.events';
+
+export const TOPICS = {
+  orders: { topic: 'orders.events', events: ['OrderCreated'] },
+  billing: { topic: 'billing.events', events: ['PaymentCaptured', 'PaymentDeclined', 'PaymentRefunded'] },
+  inventory: { topic: 'inventory.events', events: ['InventoryReserved', 'InventoryInsufficient'] },
+  shipping: { topic: 'shipping.events', events: ['ShippingScheduled'] },
+  notifications: { topic: 'notifications.events', events: ['EmailSent'] },
+} as const;
+
+export type ProducingService = keyof typeof TOPICS;
+export type EventName = (typeof TOPICS)[ProducingService]['events'][number];
+
+export const TOPIC_DEFAULTS = {
+  partitions: 6,
+  replicationFactor: 1,
+  retentionMs: 7 * 24 * 60 * 60 * 1000,
+};
+
+/** Every event name, in saga order. */
+export const EVENT_NAMES: readonly EventName[] = Object.values(TOPICS).flatMap((t) => t.events);
+
+/** The service whose topic carries an event. */
+export function producerOf(event: EventName): ProducingService {
+  for (const [service, { events }] of Object.entries(TOPICS)) {
+    if ((events as readonly string[]).includes(event)) return service as ProducingService;
+  }
+  throw new Error(`no topic carries ${event}`);
+}
+
+/** A topic's name under a prefix; tests use a fresh prefix per run so runs never meet. */
+export function topicOf(event: EventName, prefix = ''): string {
+  return prefix + TOPICS[producerOf(event)].topic;
+}
+
+/** TopicRecordNameStrategy: `<topic>-<namespace>.<RecordName>`. */
+export function subjectOf(event: EventName, prefix = ''): string {
+  return `${topicOf(event, prefix)}-${EVENT_NAMESPACE}.${event}`;
+}
+
+export function dlqTopicOf(consumerGroup: string): string {
+  return `${consumerGroup}.dlq`;
+}
