@@ -44,3 +44,11 @@ export function subjectOf(event: EventName, prefix = ''): string {
 export function dlqTopicOf(consumerGroup: string): string {
   return `${consumerGroup}.dlq`;
 }
+
+export const SERVICE_NAMES = ['orders', 'billing', 'inventory', 'shipping', 'notifications'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** A service's consumer group; its DLQ is `<group>.dlq`. */
+export function groupOf(service: ServiceName, prefix = ''): string {
+  return `${prefix}orderflow.${service}`;
+}

@@ -1,0 +1,133 @@
+// billing: charges for each new order (or declines it over the limit) and refunds when
+// inventory cannot fill a paid order.
+import { randomUUID } from 'node:crypto';
+import {
+  DEFAULT_PORTS,
+  NotFoundError,
+  env,
+  loadServiceConfig,
+  startService,
+  type Env,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from '@orderflow/shared';
+import { decidePayment } from './decide';
+
+export type BillingConfig = ServiceConfig & { own: { PAYMENT_LIMIT_CENTS: number } };
+
+export function readConfig(source: Env): BillingConfig {
+  return loadServiceConfig('billing', DEFAULT_PORTS.billing, { PAYMENT_LIMIT_CENTS: env.int(0, Number.MAX_SAFE_INTEGER, 100_000) }, source);
+}
+
+const DDL = [
+  `CREATE TABLE IF NOT EXISTS payments (
+     order_id text PRIMARY KEY,
+     payment_id uuid NOT NULL,
+     customer_id text NOT NULL,
+     email text,
+     amount_cents bigint NOT NULL,
+     currency text NOT NULL,
+     status text NOT NULL CHECK (status IN ('CAPTURED', 'DECLINED', 'REFUNDED')),
+     decline_reason text,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     refunded_at timestamptz
+   )`,
+];
+
+interface PaymentRow {
+  order_id: string;
+  payment_id: string;
+  customer_id: string;
+  email: string | null;
+  amount_cents: string;
+  currency: string;
+  status: string;
+  decline_reason: string | null;
+  created_at: Date;
+  refunded_at: Date | null;
+}
+
+export function billing(limitCents: number): ServiceDefinition {
+  return {
+    name: 'billing',
+    ddl: DDL,
+    produces: ['PaymentCaptured', 'PaymentDeclined', 'PaymentRefunded'],
+    handlers: () => ({
+      async OrderCreated(order, { tx, log, publish }) {
+        const decision = decidePayment(order, limitCents);
+        const paymentId = randomUUID();
+        const { rowCount } = await tx.query(
+          `INSERT INTO payments (order_id, payment_id, customer_id, email, amount_cents, currency, status, decline_reason)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING`,
+          [order.orderId, paymentId, order.customerId, order.email ?? null, order.totalCents, order.currency, decision.outcome, decision.outcome === 'DECLINED' ? decision.reason : null],
+        );
+        if (rowCount === 0) {
+          log.info(`Billing skipped duplicate OrderCreated for orderId ${order.orderId}`);
+          return;
+        }
+        const common = {
+          eventId: randomUUID(),
+          orderId: order.orderId,
+          occurredAt: new Date().toISOString(),
+          customerId: order.customerId,
+          email: order.email ?? null,
+          amountCents: order.totalCents,
+          currency: order.currency,
+        };
+        if (decision.outcome === 'CAPTURED') {
+          publish('PaymentCaptured', { ...common, paymentId, items: order.items.map(({ itemId, quantity }) => ({ itemId, quantity })) });
+          log.info({ amountCents: order.totalCents }, 'payment captured');
+        } else {
+          publish('PaymentDeclined', { ...common, reason: decision.reason });
+          log.info({ amountCents: order.totalCents, limitCents }, 'payment declined');
+        }
+      },
+
+      async InventoryInsufficient(shortage, { tx, log, publish }) {
+        const { rows } = await tx.query<PaymentRow>(
+          `UPDATE payments SET status = 'REFUNDED', refunded_at = now()
+           WHERE order_id = $1 AND status = 'CAPTURED' RETURNING *`,
+          [shortage.orderId],
+        );
+        const payment = rows[0];
+        if (!payment) {
+          log.info(`Billing skipped refund for orderId ${shortage.orderId}: no captured payment`);
+          return;
+        }
+        publish('PaymentRefunded', {
+          eventId: randomUUID(),
+          orderId: payment.order_id,
+          occurredAt: new Date().toISOString(),
+          paymentId: payment.payment_id,
+          customerId: payment.customer_id,
+          email: payment.email,
+          amountCents: Number(payment.amount_cents),
+          currency: payment.currency,
+          reason: 'OUT_OF_STOCK',
+        });
+        log.info({ amountCents: Number(payment.amount_cents) }, 'payment refunded');
+      },
+    }),
+    routes(router, { db }) {
+      router.get('/payments/:orderId', async (ctx) => {
+        const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [ctx.params.orderId]);
+        const p = rows[0];
+        if (!p) throw new NotFoundError(`no payment for order ${ctx.params.orderId}`);
+        ctx.body = {
+          orderId: p.order_id,
+          paymentId: p.payment_id,
+          status: p.status,
+          amountCents: Number(p.amount_cents),
+          currency: p.currency,
+          declineReason: p.decline_reason,
+          createdAt: p.created_at.toISOString(),
+          refundedAt: p.refunded_at?.toISOString() ?? null,
+        };
+      });
+    },
+  };
+}
+
+export function start(config: BillingConfig, options?: Parameters<typeof startService>[2]) {
+  return startService(billing(config.own.PAYMENT_LIMIT_CENTS), config, options);
+}

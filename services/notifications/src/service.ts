@@ -1,0 +1,112 @@
+// notifications: tells the customer about payments, refunds and shipments, and records
+// an EmailSent for each. Mail goes through SMTP when SMTP_URL is set, else to the log.
+import { randomUUID } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import {
+  DEFAULT_PORTS,
+  env,
+  loadServiceConfig,
+  startService,
+  ValidationError,
+  type Env,
+  type HandlerContext,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from '@orderflow/shared';
+import { composeEmail, type Email } from './compose';
+
+export type NotificationsConfig = ServiceConfig & { own: { SMTP_URL?: string; MAIL_FROM: string } };
+
+export function readConfig(source: Env): NotificationsConfig {
+  return loadServiceConfig(
+    'notifications',
+    DEFAULT_PORTS.notifications,
+    { SMTP_URL: env.optionalUrl(['smtp:', 'smtps:']), MAIL_FROM: env.text('orderflow <orders@orderflow.invalid>') },
+    source,
+  );
+}
+
+const DDL = [
+  `CREATE TABLE IF NOT EXISTS notifications (
+     notification_id uuid PRIMARY KEY,
+     source_event_id uuid NOT NULL UNIQUE,
+     order_id text NOT NULL,
+     kind text NOT NULL,
+     recipient text NOT NULL,
+     subject text NOT NULL,
+     body text NOT NULL,
+     sent_at timestamptz NOT NULL DEFAULT now()
+   )`,
+  'CREATE INDEX IF NOT EXISTS notifications_by_order ON notifications (order_id, sent_at)',
+];
+
+interface NotificationRow {
+  notification_id: string;
+  order_id: string;
+  kind: string;
+  recipient: string;
+  subject: string;
+  sent_at: Date;
+}
+
+export function notifications(config: NotificationsConfig['own']): ServiceDefinition {
+  const transport = config.SMTP_URL ? nodemailer.createTransport(config.SMTP_URL) : undefined;
+
+  async function notify(email: Email, source: { eventId: string; orderId: string }, { tx, log, publish }: HandlerContext) {
+    const notificationId = randomUUID();
+    const { rowCount } = await tx.query(
+      `INSERT INTO notifications (notification_id, source_event_id, order_id, kind, recipient, subject, body)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source_event_id) DO NOTHING`,
+      [notificationId, source.eventId, source.orderId, email.kind, email.to, email.subject, email.text],
+    );
+    if (rowCount === 0) return;
+    // Sent before the transaction commits: a crash in between re-sends (at least once), never skips.
+    if (transport) await transport.sendMail({ from: config.MAIL_FROM, to: email.to, subject: email.subject, text: email.text });
+    else log.info({ to: email.to, subject: email.subject }, 'email (no SMTP_URL set, logged only)');
+    publish('EmailSent', {
+      eventId: randomUUID(),
+      orderId: source.orderId,
+      occurredAt: new Date().toISOString(),
+      notificationId,
+      to: email.to,
+      kind: email.kind,
+      subject: email.subject,
+    });
+  }
+
+  return {
+    name: 'notifications',
+    ddl: DDL,
+    produces: ['EmailSent'],
+    handlers: () => ({
+      PaymentCaptured: (event, ctx) => notify(composeEmail({ kind: 'PAYMENT_CAPTURED', event }), event, ctx),
+      PaymentDeclined: (event, ctx) => notify(composeEmail({ kind: 'PAYMENT_DECLINED', event }), event, ctx),
+      PaymentRefunded: (event, ctx) => notify(composeEmail({ kind: 'PAYMENT_REFUNDED', event }), event, ctx),
+      ShippingScheduled: (event, ctx) => notify(composeEmail({ kind: 'SHIPPING_SCHEDULED', event }), event, ctx),
+    }),
+    routes(router, { db }) {
+      router.get('/notifications', async (ctx) => {
+        const orderId = ctx.query.orderId;
+        if (Array.isArray(orderId)) throw new ValidationError('orderId may be given once', { details: [{ path: '/orderId', message: 'repeated' }] });
+        const { rows } = await db.query<NotificationRow>(
+          `SELECT * FROM notifications WHERE $1::text IS NULL OR order_id = $1 ORDER BY sent_at DESC LIMIT 100`,
+          [orderId ?? null],
+        );
+        ctx.body = {
+          notifications: rows.map((n) => ({
+            notificationId: n.notification_id,
+            orderId: n.order_id,
+            kind: n.kind,
+            to: n.recipient,
+            subject: n.subject,
+            sentAt: n.sent_at.toISOString(),
+          })),
+        };
+      });
+    },
+  };
+}
+
+export function start(config: NotificationsConfig, options?: Parameters<typeof startService>[2]) {
+  return startService(notifications(config.own), config, options);
+}

@@ -1,0 +1,4 @@
+import { runMain } from '@orderflow/shared';
+import { readConfig, start } from './service';
+
+runMain(() => start(readConfig(process.env)));

@@ -1,0 +1,155 @@
+// Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro binary), with
+// every id resolved ahead of the hot path: encode is synchronous and makes no registry
+// call; decode calls the registry once per unseen writer id and caches the resolver.
+import type { Type } from 'avsc';
+import { PoisonMessageError, UnavailableError, OrderflowError } from './errors';
+import { EVENT_NAMESPACE, EVENT_NAMES, type EventName } from './topics';
+import { validatorFor, type Validator } from './validation';
+
+const MAGIC_BYTE = 0;
+const HEADER_BYTES = 5;
+
+/** Looks up a writer's schema by its registry id. */
+export interface SchemaSource {
+  /** The schema, or undefined when the registry does not know the id. */
+  schemaById(id: number): Promise<object | undefined>;
+}
+
+export interface DecodedEvent<P = unknown> {
+  type: EventName;
+  schemaId: number;
+  payload: P;
+}
+
+interface Reader {
+  type: EventName;
+  decode(body: Buffer): unknown;
+}
+
+export interface CodecOptions {
+  source: SchemaSource;
+  /** Builds an avsc Type from schema JSON (with orderflow's logical types). */
+  parse: (schema: object) => Type;
+  /** The schemas this process reads with: event name → reader schema JSON. */
+  readerSchemas: ReadonlyMap<EventName, object>;
+  /** Ids registered for the events this process writes. */
+  writerIds: ReadonlyMap<EventName, number>;
+}
+
+export class EventCodec {
+  private readonly readerTypes = new Map<EventName, Type>();
+  private readonly readers = new Map<number, Promise<Reader>>();
+  private readonly writers = new Map<EventName, { id: number; type: Type; header: Buffer }>();
+  private readonly validators = new Map<EventName, Validator<unknown>>();
+
+  constructor(private readonly options: CodecOptions) {
+    for (const [event, schema] of options.readerSchemas) {
+      this.readerTypes.set(event, options.parse(schema));
+      this.validators.set(event, validatorFor(`${event}.json`));
+    }
+    for (const [event, id] of options.writerIds) {
+      const type = this.readerTypes.get(event);
+      if (!type) throw new Error(`no schema for ${event}`);
+      const header = Buffer.alloc(HEADER_BYTES);
+      header.writeUInt8(MAGIC_BYTE, 0);
+      header.writeInt32BE(id, 1);
+      this.writers.set(event, { id, type, header });
+      // A writer's own id always decodes with its own schema: no registry call needed.
+      this.readers.set(id, Promise.resolve(this.directReader(event, type)));
+    }
+  }
+
+  /** Encodes a payload that must satisfy its event's JSON Schema. Synchronous, no I/O. */
+  encode(event: EventName, payload: unknown): Buffer {
+    const writer = this.writers.get(event);
+    if (!writer) throw new OrderflowError(`this process does not produce ${event}`);
+    const violations = this.validators.get(event)!.check(payload);
+    if (violations.length > 0) {
+      throw new OrderflowError(`refusing to publish an invalid ${event}`, { details: violations });
+    }
+    return Buffer.concat([writer.header, writer.type.toBuffer(payload)]);
+  }
+
+  schemaIdOf(event: EventName): number | undefined {
+    return this.writers.get(event)?.id;
+  }
+
+  /** The event type a message carries, from its header alone (undefined for non-Avro bytes). */
+  async peekType(message: Buffer | null): Promise<EventName | undefined> {
+    if (!message || message.length < HEADER_BYTES || message[0] !== MAGIC_BYTE) return undefined;
+    return (await this.readerFor(message.readInt32BE(1)).catch(() => undefined))?.type;
+  }
+
+  async decode<P = unknown>(message: Buffer | null): Promise<DecodedEvent<P>> {
+    if (!message || message.length < HEADER_BYTES || message[0] !== MAGIC_BYTE) {
+      throw new PoisonMessageError('NOT_AVRO', 'message does not start with the Confluent magic byte and a schema id');
+    }
+    const schemaId = message.readInt32BE(1);
+    const reader = await this.readerFor(schemaId);
+    let payload: unknown;
+    try {
+      payload = reader.decode(message.subarray(HEADER_BYTES));
+    } catch (e) {
+      throw new PoisonMessageError('UNDECODABLE', `${reader.type} with schema id ${schemaId} does not decode: ${(e as Error).message}`, { cause: e });
+    }
+    const violations = this.validators.get(reader.type)!.check(payload);
+    if (violations.length > 0) {
+      const list = violations.map((v) => `${v.path || '/'} ${v.message}`).join('; ');
+      throw new PoisonMessageError('INVALID_EVENT', `${reader.type} breaks its contract: ${list}`, { details: violations });
+    }
+    return { type: reader.type, schemaId, payload: payload as P };
+  }
+
+  private readerFor(id: number): Promise<Reader> {
+    let reader = this.readers.get(id);
+    if (!reader) {
+      reader = this.loadReader(id);
+      this.readers.set(id, reader);
+      // Only definite answers are cached; a registry outage must be retried later.
+      reader.catch((e) => {
+        if (!(e instanceof PoisonMessageError) || e.code === 'UNKNOWN_SCHEMA_ID') this.readers.delete(id);
+      });
+    }
+    return reader;
+  }
+
+  private async loadReader(id: number): Promise<Reader> {
+    let schema: object | undefined;
+    try {
+      schema = await this.options.source.schemaById(id);
+    } catch (e) {
+      throw new UnavailableError(`schema registry unreachable while looking up schema id ${id}`, { cause: e });
+    }
+    if (schema === undefined) throw new PoisonMessageError('UNKNOWN_SCHEMA_ID', `the registry knows no schema with id ${id}`);
+    let writer: Type;
+    try {
+      writer = this.options.parse(schema);
+    } catch (e) {
+      throw new PoisonMessageError('UNKNOWN_RECORD_TYPE', `schema id ${id} is not an Avro schema: ${(e as Error).message}`, { cause: e });
+    }
+    const event = eventOfRecordName(writer.name);
+    const readerType = event && this.readerTypes.get(event);
+    if (!event || !readerType) {
+      throw new PoisonMessageError('UNKNOWN_RECORD_TYPE', `schema id ${id} is ${writer.name ?? 'an unnamed schema'}, not an event this service reads`);
+    }
+    if (writer.equals(readerType)) return this.directReader(event, readerType);
+    let resolver: ReturnType<Type['createResolver']>;
+    try {
+      resolver = readerType.createResolver(writer);
+    } catch (e) {
+      throw new PoisonMessageError('UNDECODABLE', `schema id ${id} cannot be read as the current ${event}: ${(e as Error).message}`, { cause: e });
+    }
+    return { type: event, decode: (body) => readerType.fromBuffer(body, resolver) };
+  }
+
+  private directReader(type: EventName, avro: Type): Reader {
+    return { type, decode: (body) => avro.fromBuffer(body) };
+  }
+}
+
+function eventOfRecordName(name: string | undefined): EventName | undefined {
+  const prefix = `${EVENT_NAMESPACE}.`;
+  if (!name?.startsWith(prefix)) return undefined;
+  const event = name.slice(prefix.length);
+  return (EVENT_NAMES as readonly string[]).includes(event) ? (event as EventName) : undefined;
+}

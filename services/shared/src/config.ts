@@ -1,0 +1,204 @@
+// The one configuration reader. Entry files pass their environment in (only main.ts
+// touches process.env); every bad value is collected and reported in one ConfigError.
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './errors';
+import { DEFAULTS } from './defaults';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses one variable; throws a string naming the problem. */
+type Field<T> = (raw: string | undefined) => T;
+
+function required<T>(parse: (raw: string) => T, fallback?: T): Field<T> {
+  return (raw) => {
+    if (raw === undefined || raw === '') {
+      if (fallback === undefined) throw 'is required';
+      return fallback;
+    }
+    return parse(raw);
+  };
+}
+
+function optional<T>(parse: (raw: string) => T): Field<T | undefined> {
+  return (raw) => (raw === undefined || raw === '' ? undefined : parse(raw));
+}
+
+const parsers = {
+  text: (raw: string) => raw,
+  int:
+    (min: number, max: number) =>
+    (raw: string): number => {
+      const n = Number(raw);
+      if (!/^-?\d+$/.test(raw.trim()) || n < min || n > max) throw `must be a whole number from ${min} to ${max}, got "${raw}"`;
+      return n;
+    },
+  url:
+    (...protocols: string[]) =>
+    (raw: string): string => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw `must be a URL, got "${redactUrl(raw)}"`;
+      }
+      if (!protocols.includes(url.protocol)) throw `must be a ${protocols.join(' or ')} URL, got "${redactUrl(raw)}"`;
+      return raw.replace(/\/+$/, '');
+    },
+  hostPorts: (raw: string): string[] => {
+    const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = list.filter((hp) => !/^[^\s:]+:\d{1,5}$/.test(hp));
+    if (list.length === 0 || bad.length > 0) throw `must be a comma-separated list of host:port, got "${raw}"`;
+    return list;
+  },
+  oneOf:
+    <T extends string>(...allowed: T[]) =>
+    (raw: string): T => {
+      if (!(allowed as string[]).includes(raw)) throw `must be one of ${allowed.join(', ')}, got "${raw}"`;
+      return raw as T;
+    },
+  bool: (raw: string): boolean => {
+    if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+    throw `must be true or false, got "${raw}"`;
+  },
+};
+
+export const env = {
+  text: (fallback?: string) => required(parsers.text, fallback),
+  optionalText: () => optional(parsers.text),
+  int: (min: number, max: number, fallback?: number) => required(parsers.int(min, max), fallback),
+  // 0 asks the OS for a free port (tests run many services side by side).
+  port: (fallback?: number) => required(parsers.int(0, 65535), fallback),
+  url: (protocols: string[], fallback?: string) => required(parsers.url(...protocols), fallback),
+  optionalUrl: (protocols: string[]) => optional(parsers.url(...protocols)),
+  hostPorts: (fallback?: string) => required(parsers.hostPorts, fallback?.split(',')),
+  oneOf: <T extends string>(allowed: T[], fallback?: T) => required(parsers.oneOf(...allowed), fallback),
+  optionalOneOf: <T extends string>(allowed: T[]) => optional(parsers.oneOf(...allowed)),
+  bool: (fallback = false) => required(parsers.bool, fallback),
+};
+
+export type Spec = Record<string, Field<unknown>>;
+export type Parsed<S extends Spec> = { [K in keyof S]: ReturnType<S[K]> };
+
+/**
+ * Reads every variable of `spec` from `source`. `NAME_FILE` may point at a file holding
+ * the value (for secrets mounted as files). Throws one ConfigError listing all problems.
+ */
+export function readEnv<S extends Spec>(spec: S, source: Env): Parsed<S> {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, parse] of Object.entries(spec)) {
+    try {
+      out[name] = parse(rawValue(name, source));
+    } catch (problem) {
+      problems.push(`${name} ${typeof problem === 'string' ? problem : (problem as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as Parsed<S>;
+}
+
+function rawValue(name: string, source: Env): string | undefined {
+  const file = source[`${name}_FILE`];
+  if (file === undefined || file === '') return source[name];
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw `cannot be read from ${name}_FILE=${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+  }
+}
+
+/** A URL with its password masked, for messages and logs. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/\/\/([^:/@]+):([^@/]+)@/, '//$1:***@');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SASL = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+/** What every service reads; a service's own spec adds to it. */
+export const commonSpec = {
+  KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
+  KAFKA_SSL: env.bool(false),
+  KAFKA_SASL_MECHANISM: env.optionalOneOf([...SASL]),
+  KAFKA_SASL_USERNAME: env.optionalText(),
+  KAFKA_SASL_PASSWORD: env.optionalText(),
+  SCHEMA_REGISTRY_URL: env.url(['http:', 'https:'], DEFAULTS.SCHEMA_REGISTRY_URL),
+  SCHEMA_REGISTRY_USERNAME: env.optionalText(),
+  SCHEMA_REGISTRY_PASSWORD: env.optionalText(),
+  DATABASE_URL: env.url(['postgres:', 'postgresql:'], DEFAULTS.DATABASE_URL),
+  DATABASE_SSL: env.bool(false),
+  TOPIC_PREFIX: env.text(''),
+  HOST: env.text('127.0.0.1'),
+  LOG_LEVEL: env.oneOf([...LOG_LEVELS], 'info'),
+};
+
+export interface KafkaConfig {
+  brokers: string[];
+  ssl: boolean;
+  sasl?: { mechanism: (typeof SASL)[number]; username: string; password: string };
+}
+
+export interface ServiceConfig {
+  service: string;
+  kafka: KafkaConfig;
+  registry: { url: string; username?: string; password?: string };
+  database: { url: string; ssl: boolean };
+  /** Prefixes topics, subjects, consumer groups and the database schema; tests isolate runs with it. */
+  prefix: string;
+  http: { host: string; port: number };
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/**
+ * Reads the common settings plus a service's own, and checks the pairs that only make
+ * sense together (SASL needs a user and password).
+ */
+export function loadServiceConfig<S extends Spec>(
+  service: string,
+  defaultPort: number,
+  ownSpec: S,
+  source: Env,
+): ServiceConfig & { own: Parsed<S> } {
+  const problems: string[] = [];
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems);
+      return undefined;
+    }
+  };
+  const raw = attempt(() => readEnv({ ...commonSpec, PORT: env.port(defaultPort) }, source));
+  const own = attempt(() => readEnv(ownSpec, source));
+  const saslSet = Boolean(source.KAFKA_SASL_MECHANISM);
+  if (saslSet && !(source.KAFKA_SASL_USERNAME && (source.KAFKA_SASL_PASSWORD || source.KAFKA_SASL_PASSWORD_FILE))) {
+    problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set');
+  }
+  if (Boolean(source.SCHEMA_REGISTRY_USERNAME) !== Boolean(source.SCHEMA_REGISTRY_PASSWORD || source.SCHEMA_REGISTRY_PASSWORD_FILE)) {
+    problems.push('SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD must be set together');
+  }
+  if (problems.length > 0 || !raw || !own) throw new ConfigError(problems);
+
+  return {
+    service,
+    kafka: {
+      brokers: raw.KAFKA_BROKERS,
+      ssl: raw.KAFKA_SSL,
+      sasl: raw.KAFKA_SASL_MECHANISM
+        ? { mechanism: raw.KAFKA_SASL_MECHANISM, username: raw.KAFKA_SASL_USERNAME!, password: raw.KAFKA_SASL_PASSWORD! }
+        : undefined,
+    },
+    registry: {
+      url: raw.SCHEMA_REGISTRY_URL,
+      username: raw.SCHEMA_REGISTRY_USERNAME,
+      password: raw.SCHEMA_REGISTRY_PASSWORD,
+    },
+    database: { url: raw.DATABASE_URL, ssl: raw.DATABASE_SSL },
+    prefix: raw.TOPIC_PREFIX,
+    http: { host: raw.HOST, port: raw.PORT },
+    logLevel: raw.LOG_LEVEL,
+    own,
+  };
+}

@@ -1,0 +1,84 @@
+// PostgreSQL: one pool per service, confined to the service's own schema, and the one
+// transaction helper every effect goes through.
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import type { Logger } from './logger';
+
+export type Tx = Pick<PoolClient, 'query'>;
+
+export interface Db {
+  readonly schema: string;
+  query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  /** Runs `work` in one transaction; commits when it returns, rolls back when it throws. */
+  tx<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Creates the schema and applies `ddl` (idempotent statements), one instance at a time. */
+  migrate(ddl: string[]): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  url: string;
+  ssl?: boolean;
+  /** The service's schema; every unqualified table name resolves in it. */
+  schema: string;
+  max?: number;
+  logger: Logger;
+}
+
+export function schemaName(service: string, prefix = ''): string {
+  const name = `${prefix}${service}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return /^[a-z_]/.test(name) ? name : `s_${name}`;
+}
+
+export async function createDb({ url, ssl, schema, max = 10, logger }: DbOptions): Promise<Db> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const pool = new Pool({
+    connectionString: url,
+    ssl: ssl ? { rejectUnauthorized: true } : undefined,
+    max,
+    connectionTimeoutMillis: 5_000,
+    options: `-c search_path=${schema}`,
+    application_name: schema,
+  });
+  // An idle client losing its server (a PostgreSQL restart) must not crash the process.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection lost'));
+
+  const db: Db = {
+    schema,
+    query: (sql, params) => pool.query(sql, params),
+    async tx(work) {
+      const client = await pool.connect();
+      let result: Awaited<ReturnType<typeof work>>;
+      try {
+        await client.query('BEGIN');
+        result = await work(client);
+        await client.query('COMMIT');
+      } catch (e) {
+        // A client whose rollback fails has lost its connection: destroy it, don't pool it.
+        const broken = await client.query('ROLLBACK').then(
+          () => false,
+          () => true,
+        );
+        client.release(broken);
+        throw e;
+      }
+      client.release();
+      return result;
+    },
+    async migrate(ddl) {
+      await db.tx(async (tx) => {
+        // Two instances starting together would race on CREATE ... IF NOT EXISTS.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orderflow.migrate.${schema}`]);
+        await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        for (const statement of ddl) await tx.query(statement);
+      });
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+  return db;
+}

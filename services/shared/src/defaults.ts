@@ -1,0 +1,25 @@
+// Defaults shared by the services' config, the local stack and docker-compose's test:
+// with nothing set, a service finds the stack that `npm run stack:up` started.
+
+export const STACK_VERSIONS = {
+  kafka: '3.9.1',
+  apicurioRegistry: '3.3.3',
+};
+
+export const DEFAULT_PORTS = {
+  kafka: 9092,
+  kafkaController: 9093,
+  registry: 8081,
+  postgres: 5432,
+  orders: 3000,
+  billing: 3001,
+  inventory: 3002,
+  shipping: 3003,
+  notifications: 3004,
+};
+
+export const DEFAULTS = {
+  KAFKA_BROKERS: `127.0.0.1:${DEFAULT_PORTS.kafka}`,
+  SCHEMA_REGISTRY_URL: `http://127.0.0.1:${DEFAULT_PORTS.registry}/apis/ccompat/v7`,
+  DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${DEFAULT_PORTS.postgres}/orderflow`,
+};

@@ -1,0 +1,100 @@
+// Typed errors. Each carries a stable code, whether retrying may help, and — for the
+// HTTP edge — the status to answer with and whether its message may be shown.
+
+export interface ErrorOptions {
+  cause?: unknown;
+  details?: unknown;
+}
+
+export class OrderflowError extends Error {
+  readonly code: string = 'INTERNAL';
+  readonly retriable: boolean = false;
+  /** HTTP status when this error reaches a client. */
+  readonly status: number = 500;
+  /** Whether the message may be shown to a client (never for 5xx). */
+  readonly expose: boolean = false;
+  readonly details?: unknown;
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.details = options.details;
+  }
+}
+
+/** A client's request is malformed or violates its schema (400). */
+export class ValidationError extends OrderflowError {
+  override readonly code = 'VALIDATION_FAILED';
+  override readonly status = 400;
+  override readonly expose = true;
+}
+
+export class NotFoundError extends OrderflowError {
+  override readonly code = 'NOT_FOUND';
+  override readonly status = 404;
+  override readonly expose = true;
+}
+
+/** The request contradicts what was already accepted under the same identity (409). */
+export class ConflictError extends OrderflowError {
+  override readonly code = 'CONFLICT';
+  override readonly status = 409;
+  override readonly expose = true;
+}
+
+/** Well-formed, but refers to things the platform does not know (422). */
+export class UnprocessableError extends OrderflowError {
+  override readonly code = 'UNPROCESSABLE';
+  override readonly status = 422;
+  override readonly expose = true;
+}
+
+/** A dependency (database, broker, registry) is unreachable; retrying later may work. */
+export class UnavailableError extends OrderflowError {
+  override readonly code = 'UNAVAILABLE';
+  override readonly retriable = true;
+  override readonly status = 503;
+  override readonly expose = true;
+}
+
+/** Startup configuration is invalid; `problems` lists every bad value at once. */
+export class ConfigError extends OrderflowError {
+  override readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** A Kafka message that can never be handled as it is: it goes to the DLQ at once. */
+export class PoisonMessageError extends OrderflowError {
+  override readonly code: string;
+  constructor(reason: PoisonReason, message: string, options: ErrorOptions = {}) {
+    super(message, options);
+    this.code = reason;
+  }
+}
+
+export type PoisonReason =
+  | 'NOT_AVRO' // no Confluent magic byte, or too short to carry a schema id
+  | 'UNKNOWN_SCHEMA_ID' // the registry does not know the id
+  | 'UNKNOWN_RECORD_TYPE' // a schema that is not an orderflow event
+  | 'UNDECODABLE' // the bytes do not decode with the writer's schema
+  | 'INVALID_EVENT' // decodes, but breaks the event's JSON Schema contract
+  | 'HANDLER_FAILED'; // the handler kept failing after its retries
+
+/** Postgres error codes (and socket errors) where waiting and retrying can succeed. */
+const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '53300', '57P01', '57P02', '57P03']);
+const TRANSIENT_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+
+/** Whether an error from any layer is worth retrying without limit (infrastructure down). */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof OrderflowError) return error.retriable;
+  const e = error as { code?: unknown; message?: unknown; retriable?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.code === 'string') {
+    if (TRANSIENT_PG_CODES.has(e.code) || TRANSIENT_NET_CODES.has(e.code) || e.code.startsWith('08')) return true;
+  }
+  if (e.retriable === true) return true; // kafkajs errors carry this flag
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|fetch failed/i.test(message);
+}

@@ -1,0 +1,143 @@
+// HTTP edge shared by every service: one error mapper, security headers, request metrics,
+// health and metrics endpoints. The Koa app is separate from the server, so tests can
+// drive app.callback() without opening a port.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import Koa, { type Context } from 'koa';
+import Router from '@koa/router';
+import coBody from 'co-body';
+import { OrderflowError, UnavailableError, ValidationError, isTransient } from './errors';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+
+export { Router };
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, string>;
+}
+
+export interface HttpAppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  readiness: () => Promise<Readiness>;
+  router?: Router;
+}
+
+const CLIENT_ERROR_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+};
+
+export function createHttpApp({ logger, metrics, readiness, router = new Router() }: HttpAppOptions): Koa {
+  const app = new Koa();
+  app.silent = true; // errors are logged once, below
+
+  app.use(async (ctx, next) => {
+    const endTimer = metrics.httpDuration.startTimer();
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: { code: 'NOT_FOUND', message: `no route for ${ctx.method} ${ctx.path}` } };
+      }
+    } catch (err) {
+      answerError(ctx, err, logger);
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      const labels = { method: ctx.method, route: String(route) };
+      endTimer(labels);
+      metrics.httpRequests.inc({ ...labels, status: String(ctx.status) });
+    }
+  });
+
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Security-Policy', "default-src 'none'");
+    await next();
+  });
+
+  router.get('/health/live', (ctx) => {
+    ctx.body = { status: 'live' };
+  });
+  router.get('/health/ready', async (ctx) => {
+    const { ready, checks } = await readiness();
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : 'not ready', checks };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}
+
+function answerError(ctx: Context, err: unknown, logger: Logger): void {
+  if (err instanceof OrderflowError) {
+    ctx.status = err.status;
+    ctx.body = {
+      error: err.expose
+        ? { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) }
+        : { code: 'INTERNAL', message: 'internal error' },
+    };
+    if (err.status >= 500) logger.error({ err, path: ctx.path }, 'request failed');
+    return;
+  }
+  if (isTransient(err)) return answerError(ctx, new UnavailableError('a dependency is unavailable; try again', { cause: err }), logger);
+  // Errors from Koa, the router and the body parser carry a status and whether to show it.
+  const { status, expose, message } = err as { status?: number; expose?: boolean; message?: string };
+  if (status && status >= 400 && status < 500) {
+    ctx.status = status;
+    ctx.body = { error: { code: CLIENT_ERROR_CODES[status] ?? 'BAD_REQUEST', message: expose && message ? message : 'bad request' } };
+    return;
+  }
+  logger.error({ err, path: ctx.path }, 'request failed');
+  ctx.status = 500;
+  ctx.body = { error: { code: 'INTERNAL', message: 'internal error' } };
+}
+
+/** Reads a JSON body: 415 for another content type, 413 over `limit`, 400 for malformed JSON. */
+export async function readJsonBody(ctx: Context, limit = '64kb'): Promise<unknown> {
+  if (!ctx.is('application/json')) {
+    throw Object.assign(new Error('Content-Type must be application/json'), { status: 415, expose: true });
+  }
+  try {
+    return await coBody.json(ctx, { limit, strict: true });
+  } catch (e) {
+    const { status, type } = e as { status?: number; type?: string };
+    if (status === 413) throw Object.assign(new Error(`body exceeds ${limit}`), { status: 413, expose: true });
+    if (status === 415) throw e;
+    throw new ValidationError(type === 'encoding.unsupported' ? 'unsupported body encoding' : 'body is not valid JSON', {
+      details: [{ path: '', message: 'malformed JSON' }],
+    });
+  }
+}
+
+export interface HttpServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function listen(app: Koa, host: string, port: number): Promise<HttpServer> {
+  const server = app.listen(port, host);
+  await once(server, 'listening');
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,185 @@
+// Transactional outbox: an event is written in the same transaction as the state change
+// that caused it, and the relay publishes committed rows to Kafka, deleting them in the
+// same database transaction only after the broker acknowledged (acks=all). A crash between
+// the two re-publishes; consumers deduplicate by eventId.
+import type { Producer, IHeaders } from 'kafkajs';
+import type { EventCodec } from './codec';
+import type { EventPayloads } from './contracts';
+import { topicOf, type EventName } from './topics';
+import type { Db, Tx } from './db';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import { waitBackoff } from './retry';
+
+export const OUTBOX_DDL = [
+  `CREATE TABLE IF NOT EXISTS outbox (
+     id bigserial PRIMARY KEY,
+     topic text NOT NULL,
+     key text NOT NULL,
+     value bytea NOT NULL,
+     headers jsonb NOT NULL DEFAULT '{}',
+     event_type text NOT NULL,
+     event_id uuid NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   )`,
+];
+
+export interface OutboxMessage {
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+  eventType: string;
+  eventId: string;
+}
+
+/** Encodes an event (validating it against its contract) into an outbox row keyed by orderId. */
+export function eventMessage<E extends EventName>(
+  codec: EventCodec,
+  prefix: string,
+  type: E,
+  payload: EventPayloads[E],
+  headers: Record<string, string>,
+): OutboxMessage {
+  const { eventId, orderId } = payload as unknown as { eventId: string; orderId: string };
+  return {
+    topic: topicOf(type, prefix),
+    key: orderId,
+    value: codec.encode(type, payload),
+    headers: { ...headers, 'x-event-type': type, 'x-event-id': eventId },
+    eventType: type,
+    eventId,
+  };
+}
+
+export async function appendToOutbox(tx: Tx, messages: OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await tx.query(
+    `INSERT INTO outbox (topic, key, value, headers, event_type, event_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[], $5::text[], $6::uuid[])`,
+    [
+      messages.map((m) => m.topic),
+      messages.map((m) => m.key),
+      messages.map((m) => m.value),
+      messages.map((m) => JSON.stringify(m.headers)),
+      messages.map((m) => m.eventType),
+      messages.map((m) => m.eventId),
+    ],
+  );
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+  event_type: string;
+}
+
+export interface RelayOptions {
+  db: Db;
+  producer: Producer;
+  logger: Logger;
+  metrics: Metrics;
+  batchSize?: number;
+  /** How long to wait for a kick before looking again; the backstop for rows written elsewhere. */
+  idleMs?: number;
+}
+
+export class OutboxRelay {
+  private readonly stopping = new AbortController();
+  private wake: (() => void) | undefined;
+  private pendingKick = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: RelayOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Tells the relay that rows were just committed, so it publishes without waiting. */
+  kick(): void {
+    this.pendingKick = true;
+    this.wake?.();
+  }
+
+  /** Publishes what it holds, then stops; safe to call twice. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Publishes one batch; returns how many rows went out. */
+  async publishBatch(): Promise<number> {
+    const { db, producer, metrics, batchSize = 500 } = this.options;
+    const sent = await db.tx(async (tx) => {
+      const { rows } = await tx.query<OutboxRow>(
+        `DELETE FROM outbox WHERE id IN (
+           SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, topic, key, value, headers, event_type`,
+        [batchSize],
+      );
+      if (rows.length === 0) return rows;
+      rows.sort((a, b) => Number(a.id) - Number(b.id)); // RETURNING order is not guaranteed
+      const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
+      for (const row of rows) {
+        const list = byTopic.get(row.topic) ?? [];
+        list.push({ key: row.key, value: row.value, headers: row.headers });
+        byTopic.set(row.topic, list);
+      }
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      return rows;
+    });
+    for (const row of sent) metrics.eventsProduced.inc({ topic: row.topic, event_type: row.event_type });
+    return sent.length;
+  }
+
+  async refreshBacklogMetrics(): Promise<void> {
+    const { rows } = await this.options.db.query<{ n: string; age: number | null }>(
+      `SELECT count(*) AS n, extract(epoch FROM now() - min(created_at))::float8 AS age FROM outbox`,
+    );
+    this.options.metrics.outboxBacklog.set(Number(rows[0]?.n ?? 0));
+    this.options.metrics.outboxRelayLag.set(rows[0]?.age ?? 0);
+  }
+
+  private async run(): Promise<void> {
+    const { logger, idleMs = 1_000 } = this.options;
+    let failures = 0;
+    for (;;) {
+      this.pendingKick = false;
+      try {
+        const sent = await this.publishBatch();
+        if (failures > 0) logger.info({ failures }, 'outbox relay recovered');
+        failures = 0;
+        if (sent > 0) continue;
+      } catch (err) {
+        failures++;
+        logger.warn({ err: (err as Error).message, failures }, 'outbox relay could not publish; will retry');
+        if (!(await waitBackoff(failures, this.stopping.signal))) return;
+        continue;
+      }
+      if (this.stopping.signal.aborted) return;
+      if (!this.pendingKick) await this.idle(idleMs);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}

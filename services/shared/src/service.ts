@@ -1,0 +1,207 @@
+// The service runtime: builds the AppContext (database, Kafka, registry, codec, metrics),
+// runs the consumer loop, the outbox relay and the HTTP server, and stops them in reverse.
+// A service is a definition — what it stores, handles, publishes and serves — passed here.
+import type { Kafka, Producer } from 'kafkajs';
+import { ensureTopics, platformTopics } from './admin';
+import { EventCodec } from './codec';
+import type { ServiceConfig } from './config';
+import { redactUrl } from './config';
+import { SchemaRegistryClient, SchemaRegistryError, registerEventSchemas, avroTypeOf, loadAvroSchema } from './contracts';
+import { EventConsumer, INBOX_DDL, type Handlers } from './consumer';
+import { createDb, schemaName, type Db } from './db';
+import { createHttpApp, listen, Router, type HttpServer } from './http';
+import { createKafka, createProducer } from './kafka';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { OUTBOX_DDL, OutboxRelay } from './outbox';
+import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
+import type { DestinationStream } from 'pino';
+
+export interface AppContext {
+  config: ServiceConfig;
+  logger: Logger;
+  metrics: Metrics;
+  db: Db;
+  kafka: Kafka;
+  codec: EventCodec;
+  relay: OutboxRelay;
+}
+
+export interface ServiceDefinition {
+  name: ServiceName;
+  /** The service's own tables (idempotent DDL); inbox and outbox are added. */
+  ddl: string[];
+  produces: EventName[];
+  handlers: (app: AppContext) => Handlers;
+  routes?: (router: Router, app: AppContext) => void;
+}
+
+export type Lifecycle = 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface RunningService {
+  readonly name: ServiceName;
+  readonly url: string;
+  readonly app: AppContext;
+  state(): Lifecycle;
+  /** Stops intake, drains in-flight work, commits offsets, closes everything. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Where log lines go (stdout by default); tests read logs from a stream. */
+  logDestination?: DestinationStream;
+}
+
+export async function startService(
+  definition: ServiceDefinition,
+  config: ServiceConfig,
+  options: StartOptions = {},
+): Promise<RunningService> {
+  let state: Lifecycle = 'starting';
+  const logger = createLogger({ service: definition.name, level: config.logLevel, destination: options.logDestination });
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanUp = async () => {
+    for (const fn of cleanups.reverse()) {
+      await fn().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'error while stopping'));
+    }
+  };
+
+  try {
+    logger.info(
+      { kafka: config.kafka.brokers, registry: config.registry.url, database: redactUrl(config.database.url), prefix: config.prefix },
+      `starting ${definition.name}`,
+    );
+    const metrics = createMetrics(definition.name);
+    const group = groupOf(definition.name, config.prefix);
+
+    const db = await step('database', () =>
+      createDb({ url: config.database.url, ssl: config.database.ssl, schema: schemaName(definition.name, config.prefix), logger }),
+    );
+    cleanups.push(() => db.close());
+    await step('database', () => db.migrate([...OUTBOX_DDL, ...INBOX_DDL, ...definition.ddl]));
+
+    const kafka = createKafka(config.kafka, `orderflow-${definition.name}`, logger);
+    await step('kafka', () => ensureTopics(kafka, platformTopics(config.prefix, [group])));
+
+    const { url, username, password } = config.registry;
+    const registry = new SchemaRegistryClient({ url, auth: username && password ? { username, password } : undefined });
+    const registered = await step('schema registry', () =>
+      registerEventSchemas({ registry, events: definition.produces, prefix: config.prefix }),
+    );
+    const codec = new EventCodec({
+      source: schemaSource(registry, metrics),
+      parse: avroTypeOf,
+      readerSchemas: new Map(EVENT_NAMES.map((e) => [e, loadAvroSchema(e)])),
+      writerIds: new Map([...registered].map(([event, { id }]) => [event, id])),
+    });
+
+    const producer: Producer = createProducer(kafka);
+    await step('kafka', () => producer.connect());
+    cleanups.push(() => producer.disconnect());
+
+    const relay = new OutboxRelay({ db, producer, logger: logger.child({ module: 'outbox' }), metrics });
+    relay.start();
+    cleanups.push(() => relay.stop());
+
+    const app: AppContext = { config, logger, metrics, db, kafka, codec, relay };
+    const handlers = definition.handlers(app);
+    let consumer: EventConsumer | undefined;
+    if (Object.keys(handlers).length > 0) {
+      consumer = new EventConsumer({
+        service: definition.name,
+        group,
+        prefix: config.prefix,
+        kafka,
+        producer,
+        codec,
+        db,
+        handlers,
+        logger,
+        metrics,
+        onCommitted: () => relay.kick(),
+      });
+      await step('kafka', () => consumer!.start());
+      cleanups.push(() => consumer!.stop());
+    }
+
+    const router = new Router();
+    definition.routes?.(router, app);
+    const readiness = async () => {
+      const checks: Record<string, string> = {};
+      await Promise.all([
+        probe(checks, 'database', () => db.ping()),
+        probe(checks, 'schemaRegistry', async () => void (await registry.subjects())),
+        probe(checks, 'kafka', async () => {
+          if (consumer && !consumer.isReady()) throw new Error('consumer has not joined its group');
+        }),
+      ]);
+      return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+    };
+    metrics.setScrapeHook(() => relay.refreshBacklogMetrics());
+    const server: HttpServer = await step('http', () =>
+      listen(createHttpApp({ logger, metrics, readiness, router }), config.http.host, config.http.port),
+    );
+    cleanups.push(() => server.close());
+
+    state = 'running';
+    logger.info({ url: server.url, group, consumes: consumer?.topics ?? [] }, `${definition.name} running`);
+
+    let stopped: Promise<void> | undefined;
+    return {
+      name: definition.name,
+      url: server.url,
+      app,
+      state: () => state,
+      stop() {
+        stopped ??= (async () => {
+          state = 'stopping';
+          logger.info(`stopping ${definition.name}`);
+          await cleanUp();
+          state = 'stopped';
+          logger.info(`${definition.name} stopped`);
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await cleanUp();
+    state = 'stopped';
+    throw err;
+  }
+}
+
+/** Names the dependency a startup step needed when it fails. */
+async function step<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw new Error(`cannot start: ${what}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function probe(checks: Record<string, string>, name: string, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+    checks[name] = 'ok';
+  } catch (err) {
+    checks[name] = (err as Error).message || 'unreachable';
+  }
+}
+
+/** Writer schemas by id for the codec; "unknown id" is an answer, not a failure. */
+function schemaSource(registry: SchemaRegistryClient, metrics: Metrics) {
+  return {
+    async schemaById(id: number) {
+      try {
+        const schema = await registry.schemaById(id);
+        metrics.registryCalls.inc({ operation: 'schemaById', outcome: 'ok' });
+        return schema;
+      } catch (err) {
+        const notFound = err instanceof SchemaRegistryError && err.httpStatus === 404;
+        metrics.registryCalls.inc({ operation: 'schemaById', outcome: notFound ? 'not_found' : 'error' });
+        if (notFound) return undefined;
+        throw err;
+      }
+    },
+  };
+}

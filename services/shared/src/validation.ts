@@ -1,0 +1,44 @@
+// JSON Schema validation (draft 2020-12) for HTTP bodies and decoded events alike.
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SCHEMAS_DIR = join(__dirname, '..', '..', '..', 'schemas');
+
+export interface Violation {
+  /** JSON pointer of the failing value ('' for the document itself). */
+  path: string;
+  message: string;
+}
+
+export type Validator<T> = ((value: unknown) => value is T) & { check(value: unknown): Violation[] };
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats(ajv);
+const compiled = new Map<string, ValidateFunction>();
+
+/** A validator for `schemas/<relativePath>`, compiled once per process. */
+export function validatorFor<T>(relativePath: string): Validator<T> {
+  let validate = compiled.get(relativePath);
+  if (!validate) {
+    const schema = JSON.parse(readFileSync(join(SCHEMAS_DIR, relativePath), 'utf8')) as Record<string, unknown>;
+    validate = ajv.getSchema(String(schema.$id ?? '')) ?? ajv.compile(schema);
+    compiled.set(relativePath, validate);
+  }
+  const fn = validate;
+  return Object.assign((value: unknown): value is T => fn(value) as boolean, {
+    check: (value: unknown) => (fn(value) ? [] : (fn.errors ?? []).map(toViolation)),
+  });
+}
+
+function toViolation(error: ErrorObject): Violation {
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required') {
+    return { path: `${error.instancePath}/${String(params.missingProperty)}`, message: 'is required' };
+  }
+  if (error.keyword === 'additionalProperties') {
+    return { path: `${error.instancePath}/${String(params.additionalProperty)}`, message: 'is not allowed' };
+  }
+  return { path: error.instancePath, message: error.message ?? error.keyword };
+}

@@ -1,0 +1,90 @@
+// shipping: schedules a shipment for every reserved order.
+import { randomUUID } from 'node:crypto';
+import {
+  DEFAULT_PORTS,
+  NotFoundError,
+  loadServiceConfig,
+  startService,
+  type Env,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from '@orderflow/shared';
+import { chooseCarrier, pickupDate } from './decide';
+
+export function readConfig(source: Env): ServiceConfig {
+  return loadServiceConfig('shipping', DEFAULT_PORTS.shipping, {}, source);
+}
+
+const DDL = [
+  `CREATE TABLE IF NOT EXISTS shipments (
+     order_id text PRIMARY KEY,
+     shipment_id uuid NOT NULL,
+     carrier text NOT NULL,
+     scheduled_for timestamptz NOT NULL,
+     items jsonb NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   )`,
+];
+
+interface ShipmentRow {
+  order_id: string;
+  shipment_id: string;
+  carrier: string;
+  scheduled_for: Date;
+  items: { itemId: string; quantity: number }[];
+  created_at: Date;
+}
+
+export const shipping: ServiceDefinition = {
+  name: 'shipping',
+  ddl: DDL,
+  produces: ['ShippingScheduled'],
+  handlers: () => ({
+    async InventoryReserved(reserved, { tx, log, publish }) {
+      const now = new Date();
+      const shipment = {
+        shipmentId: randomUUID(),
+        carrier: chooseCarrier(reserved.items),
+        scheduledFor: pickupDate(now).toISOString(),
+        items: reserved.items,
+      };
+      const { rowCount } = await tx.query(
+        `INSERT INTO shipments (order_id, shipment_id, carrier, scheduled_for, items)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING`,
+        [reserved.orderId, shipment.shipmentId, shipment.carrier, shipment.scheduledFor, JSON.stringify(shipment.items)],
+      );
+      if (rowCount === 0) {
+        log.info(`Shipping skipped duplicate InventoryReserved for orderId ${reserved.orderId}`);
+        return;
+      }
+      publish('ShippingScheduled', {
+        eventId: randomUUID(),
+        orderId: reserved.orderId,
+        occurredAt: now.toISOString(),
+        customerId: reserved.customerId,
+        email: reserved.email ?? null,
+        ...shipment,
+      });
+      log.info({ carrier: shipment.carrier, scheduledFor: shipment.scheduledFor }, 'shipment scheduled');
+    },
+  }),
+  routes(router, { db }) {
+    router.get('/shipments/:orderId', async (ctx) => {
+      const { rows } = await db.query<ShipmentRow>('SELECT * FROM shipments WHERE order_id = $1', [ctx.params.orderId]);
+      const s = rows[0];
+      if (!s) throw new NotFoundError(`no shipment for order ${ctx.params.orderId}`);
+      ctx.body = {
+        orderId: s.order_id,
+        shipmentId: s.shipment_id,
+        carrier: s.carrier,
+        scheduledFor: s.scheduled_for.toISOString(),
+        items: s.items,
+        createdAt: s.created_at.toISOString(),
+      };
+    });
+  },
+};
+
+export function start(config: ServiceConfig, options?: Parameters<typeof startService>[2]) {
+  return startService(shipping, config, options);
+}

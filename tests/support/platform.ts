@@ -1,0 +1,200 @@
+// Starts orderflow's services in-process against the real stack, each test file under its
+// own prefix (topics, subjects, consumer groups, database schemas), and reads what they did.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Pool } from 'pg';
+import {
+  DEFAULTS,
+  EventCodec,
+  EVENT_NAMES,
+  SchemaRegistryClient,
+  avroTypeOf,
+  ensureTopics,
+  groupOf,
+  loadAvroSchema,
+  platformTopics,
+  schemaName,
+  SERVICE_NAMES,
+  type DecodedEvent,
+  type Env,
+  type RunningService,
+  type ServiceName,
+} from '@orderflow/shared';
+import * as orders from '../../services/orders/src/service';
+import * as billing from '../../services/billing/src/service';
+import * as inventory from '../../services/inventory/src/service';
+import * as shipping from '../../services/shipping/src/service';
+import * as notifications from '../../services/notifications/src/service';
+import { waitFor } from './wait';
+
+const MODULES = { orders, billing, inventory, shipping, notifications } as const;
+
+export const stackEnv = {
+  KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? DEFAULTS.KAFKA_BROKERS,
+  SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
+  DATABASE_URL: process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL,
+};
+
+export function uniquePrefix(): string {
+  return `t${randomBytes(4).toString('hex')}-`;
+}
+
+/** Collects every log line of the services it is given to. */
+export class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString().split('\n')) if (line) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    done();
+  }
+  messages(): string[] {
+    return this.lines.map((l) => String(l.msg));
+  }
+}
+
+export interface Platform {
+  prefix: string;
+  env: Env;
+  logs: LogCapture;
+  services: Partial<Record<ServiceName, RunningService>>;
+  url(service: ServiceName): string;
+  startService(service: ServiceName, env?: Env): Promise<RunningService>;
+  /** Runs SQL against the database (tables are schema-qualified by `table()`). */
+  sql<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  table(service: ServiceName, name: string): string;
+  kafka: Kafka;
+  events: EventLog;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(options: { services?: readonly ServiceName[]; env?: Env } = {}): Promise<Platform> {
+  const prefix = uniquePrefix();
+  const env: Env = { ...stackEnv, TOPIC_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'info', ...options.env };
+  const logs = new LogCapture();
+  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4 });
+  const kafka = new Kafka({ clientId: 'orderflow-tests', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+  await ensureTopics(kafka, platformTopics(prefix, SERVICE_NAMES.map((s) => groupOf(s, prefix))));
+  const events = new EventLog(kafka, prefix, env.SCHEMA_REGISTRY_URL!);
+  await events.start();
+
+  const services: Platform['services'] = {};
+  const extra: RunningService[] = [];
+  const platform: Platform = {
+    prefix,
+    env,
+    logs,
+    services,
+    url: (service) => services[service]!.url,
+    async startService(service, overrides = {}) {
+      const module = MODULES[service];
+      const config = module.readConfig({ ...env, ...overrides } as Env);
+      const running = await module.start(config as never, { logDestination: logs });
+      if (services[service] && services[service]!.state() === 'running') extra.push(running);
+      else services[service] = running;
+      return running;
+    },
+    async sql(text, params) {
+      return (await pool.query(text, params)).rows;
+    },
+    table: (service, name) => `${schemaName(service, prefix)}.${name}`,
+    kafka,
+    events,
+    async stop() {
+      await Promise.all([...Object.values(services), ...extra].map((s) => s!.stop()));
+      await events.stop();
+      for (const service of SERVICE_NAMES) await pool.query(`DROP SCHEMA IF EXISTS ${schemaName(service, prefix)} CASCADE`);
+      await pool.end();
+    },
+  };
+  try {
+    for (const service of options.services ?? SERVICE_NAMES) await platform.startService(service);
+  } catch (e) {
+    await platform.stop();
+    throw e;
+  }
+  return platform;
+}
+
+export interface LoggedEvent extends DecodedEvent<Record<string, unknown>> {
+  topic: string;
+  key: string;
+  headers: Record<string, string>;
+}
+
+/** Reads every event topic of a prefix from the beginning, decoding through the registry. */
+export class EventLog {
+  readonly events: LoggedEvent[] = [];
+  readonly undecodable: { topic: string; error: string }[] = [];
+  private readonly consumer: Consumer;
+  private readonly codec: EventCodec;
+
+  constructor(
+    kafka: Kafka,
+    private readonly prefix: string,
+    registryUrl: string,
+  ) {
+    this.consumer = kafka.consumer({ groupId: `${prefix}test-reader-${randomBytes(3).toString('hex')}` });
+    const registry = new SchemaRegistryClient({ url: registryUrl });
+    this.codec = new EventCodec({
+      source: { schemaById: (id) => registry.schemaById(id) },
+      parse: avroTypeOf,
+      readerSchemas: new Map(EVENT_NAMES.map((e) => [e, loadAvroSchema(e)])),
+      writerIds: new Map(),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: platformTopics(this.prefix).map((t) => t.topic), fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        try {
+          const decoded = await this.codec.decode<Record<string, unknown>>(message.value);
+          this.events.push({ ...decoded, topic, key: String(message.key), headers });
+        } catch (e) {
+          this.undecodable.push({ topic, error: (e as Error).message });
+        }
+      },
+    });
+  }
+
+  ofOrder(orderId: string): LoggedEvent[] {
+    return this.events.filter((e) => e.payload.orderId === orderId);
+  }
+
+  count(type: string, orderId?: string): number {
+    return this.events.filter((e) => e.type === type && (orderId === undefined || e.payload.orderId === orderId)).length;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(url);
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Waits until an order reaches `status` (and no later than the deadline). */
+export async function waitForStatus(platform: Platform, orderId: string, status: string, timeoutMs = 60_000): Promise<any> {
+  return waitFor(
+    async () => {
+      const { body } = await getJson(`${platform.url('orders')}/orders/${orderId}`);
+      return body?.status === status ? body : undefined;
+    },
+    { timeoutMs, what: `order ${orderId} to reach ${status}` },
+  );
+}
