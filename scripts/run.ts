@@ -1,0 +1,181 @@
+// Runs the whole platform on this machine.
+//   npm start     stack (if not up), topics, schemas, then the five services in the
+//                 foreground with prefixed, readable logs; Ctrl-C stops everything.
+//   npm run up    the same in the background; returns when every service is ready.
+//   npm run down  stops the services that `up` started (the stack keeps running).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as pause } from 'node:timers/promises';
+import { prettyFactory } from 'pino-pretty';
+import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../services/shared/src';
+
+const ROOT = join(__dirname, '..');
+const STATE_DIR = join(ROOT, '.stack');
+const PIDS_FILE = join(STATE_DIR, 'services.json');
+const LOG_DIR = join(STATE_DIR, 'logs');
+const READY_TIMEOUT_MS = 120_000;
+
+function npmRun(script: string): void {
+  console.log(`\n▶ npm run ${script}`);
+  const result = spawnSync('npm', ['run', '--silent', script], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`✗ npm run ${script} failed (exit ${result.status}); nothing was started.`);
+    process.exit(1);
+  }
+}
+
+function prepare(): void {
+  npmRun('stack:up');
+  npmRun('topics:create');
+  npmRun('register-schemas');
+}
+
+function portOf(service: ServiceName): number {
+  return Number(process.env[`${service.toUpperCase()}_PORT`] ?? DEFAULT_PORTS[service]);
+}
+
+function spawnService(service: ServiceName, stdio: 'pipe' | number, detached: boolean): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', service, 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(portOf(service)) },
+    stdio: ['ignore', stdio, stdio],
+    detached,
+  });
+}
+
+async function waitReady(service: ServiceName, child?: ChildProcess): Promise<void> {
+  const url = `http://127.0.0.1:${portOf(service)}/health/ready`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${service} exited with code ${child.exitCode}; see ${join(LOG_DIR, `${service}.log`)}`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await pause(250);
+  }
+  throw new Error(`${service} not ready at ${url} after ${READY_TIMEOUT_MS / 1000}s; see ${join(LOG_DIR, `${service}.log`)}`);
+}
+
+function runningPids(): Record<string, number> {
+  if (!existsSync(PIDS_FILE)) return {};
+  const pids = JSON.parse(readFileSync(PIDS_FILE, 'utf8')) as Record<string, number>;
+  return Object.fromEntries(Object.entries(pids).filter(([, pid]) => isAlive(pid)));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function foreground(): Promise<void> {
+  prepare();
+  const pretty = prettyFactory({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' });
+  const width = Math.max(...SERVICE_NAMES.map((s) => s.length));
+  const children = SERVICE_NAMES.map((service) => {
+    const child = spawnService(service, 'pipe', false);
+    const label = `[${service.padEnd(width)}]`;
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        let text = line;
+        try {
+          text = pretty(JSON.parse(line)).trimEnd();
+        } catch {
+          // not a JSON log line: print as it is
+        }
+        console.log(`${label} ${text}`);
+      });
+    }
+    child.on('exit', (code, signal) => console.log(`${label} exited (${signal ?? code})`));
+    return child;
+  });
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping services…');
+    for (const child of children) child.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await Promise.all(SERVICE_NAMES.map((s, i) => waitReady(s, children[i])));
+    console.log(`\n✓ orderflow is running: POST http://127.0.0.1:${portOf('orders')}/orders  (Ctrl-C stops it)\n`);
+  } catch (err) {
+    console.error(`✗ ${(err as Error).message}`);
+    stop();
+  }
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((resolve) => c.on('exit', resolve)) : undefined)));
+  process.exitCode = stopping ? 0 : 1;
+}
+
+async function background(): Promise<void> {
+  const already = runningPids();
+  if (Object.keys(already).length === SERVICE_NAMES.length) {
+    console.log('orderflow services are already running:');
+    for (const service of SERVICE_NAMES) console.log(`  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  (pid ${already[service]})`);
+    return;
+  }
+  prepare();
+  mkdirSync(LOG_DIR, { recursive: true });
+  const pids: Record<string, number> = { ...already };
+  const children: Partial<Record<ServiceName, ChildProcess>> = {};
+  for (const service of SERVICE_NAMES) {
+    if (pids[service]) continue;
+    const log = openSync(join(LOG_DIR, `${service}.log`), 'a');
+    const child = spawnService(service, log, true);
+    closeSync(log);
+    child.unref();
+    children[service] = child;
+    pids[service] = child.pid!;
+  }
+  writeFileSync(PIDS_FILE, JSON.stringify(pids, null, 2));
+  console.log('\nwaiting for every service to be ready…');
+  try {
+    await Promise.all(SERVICE_NAMES.map((s) => waitReady(s, children[s])));
+  } catch (err) {
+    console.error(`✗ ${(err as Error).message}\n  stopping what was started (npm run down)`);
+    await down();
+    process.exit(1);
+  }
+  console.log('✓ orderflow is running:');
+  for (const service of SERVICE_NAMES) console.log(`  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  logs: .stack/logs/${service}.log`);
+}
+
+async function down(): Promise<void> {
+  const pids = runningPids();
+  if (Object.keys(pids).length === 0) {
+    console.log('no orderflow services are running');
+    rmSync(PIDS_FILE, { force: true });
+    return;
+  }
+  for (const [service, pid] of Object.entries(pids)) {
+    console.log(`stopping ${service} (pid ${pid})`);
+    process.kill(pid, 'SIGTERM');
+  }
+  const deadline = Date.now() + 30_000;
+  while (Object.values(pids).some(isAlive) && Date.now() < deadline) await pause(100);
+  for (const [service, pid] of Object.entries(pids)) {
+    if (isAlive(pid)) {
+      console.log(`${service} did not stop within 30s; killing it`);
+      process.kill(pid, 'SIGKILL');
+    }
+  }
+  rmSync(PIDS_FILE, { force: true });
+  console.log('✓ services stopped (the stack keeps running; npm run stack:down stops it)');
+}
+
+const command = process.argv[2];
+const commands: Record<string, () => Promise<void>> = { start: foreground, up: background, down };
+if (!command || !commands[command]) {
+  console.error('usage: tsx scripts/run.ts start|up|down');
+  process.exit(2);
+}
+commands[command]!().catch((err: unknown) => {
+  console.error(`✗ ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+import { ConfigError, loadServiceConfig, env, redactUrl } from '@orderflow/shared';
+import { readConfig as billingConfig } from '../../services/billing/src/service';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function problemsOf(read: () => unknown): string[] {
+  try {
+    read();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+test('with nothing set, a service finds the local stack at its defaults', () => {
+  const config = billingConfig({});
+  expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+  expect(config.registry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
+  expect(config.http.port).toBe(3001);
+  expect(config.own.PAYMENT_LIMIT_CENTS).toBe(100_000);
+});
+
+test('one error lists every bad value at once, each by name', () => {
+  const problems = problemsOf(() =>
+    billingConfig({ KAFKA_BROKERS: 'nohostport', PORT: '70000', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', PAYMENT_LIMIT_CENTS: '-1' }),
+  );
+  expect(problems.map((p) => p.split(' ')[0])).toEqual(['KAFKA_BROKERS', 'DATABASE_URL', 'LOG_LEVEL', 'PORT', 'PAYMENT_LIMIT_CENTS']);
+});
+
+test('SASL without credentials is refused, naming what is missing', () => {
+  expect(problemsOf(() => billingConfig({ KAFKA_SASL_MECHANISM: 'scram-sha-512' }))).toEqual([
+    'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set',
+  ]);
+});
+
+test('a secret can come from a file named by NAME_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orderflow-'));
+  writeFileSync(join(dir, 'pw'), 's3cret\n');
+  const config = loadServiceConfig('x', 1, {}, { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: join(dir, 'pw') });
+  expect(config.kafka.sasl).toEqual({ mechanism: 'plain', username: 'u', password: 's3cret' });
+  expect(problemsOf(() => loadServiceConfig('x', 1, { TOKEN: env.text() }, { TOKEN_FILE: join(dir, 'missing') }))).toEqual([
+    `TOKEN cannot be read from TOKEN_FILE=${join(dir, 'missing')}: ENOENT`,
+  ]);
+});
+
+test('error messages never show a password from a URL', () => {
+  expect(redactUrl('postgres://app:hunter2@db:5432/x')).toBe('postgres://app:***@db:5432/x');
+  const [problem] = problemsOf(() => billingConfig({ DATABASE_URL: 'http://app:hunter2@db/x' }));
+  expect(problem).not.toContain('hunter2');
+});
