@@ -1,0 +1,39 @@
+// Where contract files live under a root directory. Every subcommand takes --root so tests
+// can run the real CLI against a copy of the repository's schemas.
+import { join, resolve } from 'node:path';
+
+/** This repository's root (scripts/schemas → ../..). */
+export const DEFAULT_ROOT = resolve(__dirname, '..', '..');
+
+export interface Repo {
+  root: string;
+  schemasDir: string;
+  requestsDir: string;
+  avroDir: string;
+  historyDir: string;
+  lockFile: string;
+  generatedTs: string;
+}
+
+export function repoAt(root: string): Repo {
+  return {
+    root,
+    schemasDir: join(root, 'schemas'),
+    requestsDir: join(root, 'schemas', 'requests'),
+    avroDir: join(root, 'avro'),
+    historyDir: join(root, 'avro', 'history'),
+    lockFile: join(root, 'avro', 'history', 'lock.json'),
+    generatedTs: join(root, 'services', 'shared', 'src', 'contracts', 'events.generated.ts'),
+  };
+}
+
+/** An error a subcommand reports to the user; the CLI prints it and exits with `exitCode`. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

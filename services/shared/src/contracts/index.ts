@@ -1,0 +1,46 @@
+// Event contracts: generated event types, runtime Avro types, the registry client and the
+// startup registration helper.
+import type { EventName } from '../topics';
+import type { EventPayloads } from './events.generated';
+
+export * from './events.generated';
+export {
+  type AvroSchema,
+  avroTypeOf,
+  IsoTimestampMillis,
+  isoToMillis,
+  loadAvroSchema,
+  loadJsonSchema,
+  REPO_ROOT,
+} from './avro';
+export {
+  COMPATIBILITY_LEVELS,
+  type CompatibilityConfig,
+  type CompatibilityLevel,
+  isCompatibilityLevel,
+  levelOf,
+  readCompatibilityConfig,
+} from './levels';
+export {
+  type CompatibilityAnswer,
+  type RegisteredVersion,
+  type RegistryConfig,
+  SchemaRegistryClient,
+  SchemaRegistryError,
+} from './registry';
+export {
+  ensureSubject,
+  type RegisteredEventSchema,
+  registerEventSchemas,
+  type RegisterEventSchemasOptions,
+  SchemaRejectedError,
+  type SubjectOutcome,
+} from './register';
+
+/** The payload type of one event. */
+export type EventPayload<E extends EventName> = EventPayloads[E];
+
+// Fails to compile when topics.ts and the generated types disagree on the set of events.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const eventsMatchTopics: Same<keyof EventPayloads, EventName> = true;
+void eventsMatchTopics;
