@@ -9,6 +9,7 @@ import type { CompatibilityLevel } from '../../services/shared/src/contracts/lev
 import { checkLevel, formatFinding, parseAvro } from './compat';
 import { assertNoProblems, buildContracts } from './generate';
 import { readHistory, verifyHistory } from './history';
+import { loadHistory, registryVerdict } from './online';
 import { CliError } from './repo';
 
 export interface CheckOptions {
@@ -85,10 +86,8 @@ async function askRegistry(
   candidate: AvroSchema,
 ): Promise<{ compatible: boolean; messages: string[] }> {
   try {
-    await client.setCompatibility(scratchSubject, 'NONE');
-    for (const schema of history) await client.register(scratchSubject, schema);
-    await client.setCompatibility(scratchSubject, level);
-    return await client.testCompatibility(scratchSubject, candidate);
+    await loadHistory(client, scratchSubject, history);
+    return await registryVerdict(client, scratchSubject, level, candidate);
   } finally {
     await client.deleteSubject(scratchSubject).catch((error: Error) => {
       console.warn(`warning: could not delete scratch subject ${scratchSubject}: ${error.message}`);

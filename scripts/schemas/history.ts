@@ -8,7 +8,7 @@ import type { AvroSchema } from '../../services/shared/src/contracts/avro';
 import { levelOf, readCompatibilityConfig } from '../../services/shared/src/contracts/levels';
 import { checkLevel, formatFinding, parseAvro } from './compat';
 import { assertNoProblems, buildContracts, staleFiles } from './generate';
-import { CliError, repoAt } from './repo';
+import { CliError, formatTable, repoAt } from './repo';
 
 export interface ReleasedVersion {
   version: number;
@@ -110,13 +110,13 @@ export async function releaseCommand(root: string): Promise<void> {
   const lock = readLock(root);
   const releases: { key: string; text: string }[] = [];
   const refusals: string[] = [];
-  const lines: string[] = [];
+  const rows = [['subject', 'level', 'version', 'status']];
   for (const contract of generation.events) {
     const level = levelOf(config, contract.event);
     const history = readHistory(root, contract.subject);
     const latest = history[history.length - 1];
     if (latest && latest.text === contract.avroText) {
-      lines.push(`${contract.subject}  ${level}  v${latest.version}  unchanged`);
+      rows.push([contract.subject, level, `v${latest.version}`, 'unchanged']);
       continue;
     }
     const findings = checkLevel(
@@ -130,7 +130,7 @@ export async function releaseCommand(root: string): Promise<void> {
     }
     const version = history.length + 1;
     releases.push({ key: `${contract.subject}/v${version}.avsc`, text: contract.avroText });
-    lines.push(`${contract.subject}  ${level}  v${version}  released`);
+    rows.push([contract.subject, level, `v${version}`, 'released']);
   }
   if (refusals.length) {
     throw new CliError(
@@ -148,6 +148,6 @@ export async function releaseCommand(root: string): Promise<void> {
     mkdirSync(repo.historyDir, { recursive: true });
     writeFileSync(repo.lockFile, `${JSON.stringify(sorted, null, 2)}\n`);
   }
-  console.log(lines.join('\n'));
+  console.log(formatTable(rows));
   console.log(`${releases.length} version(s) released.`);
 }

@@ -8,7 +8,7 @@ import {
 } from '../../services/shared/src/contracts/register';
 import { SchemaRegistryClient } from '../../services/shared/src/contracts/registry';
 import { EVENT_NAMES, subjectOf } from '../../services/shared/src/topics';
-import { CliError } from './repo';
+import { CliError, formatTable } from './repo';
 
 export interface RegisterOptions {
   root: string;
@@ -53,13 +53,6 @@ function printTable(outcomes: SubjectOutcome[], dryRun: boolean, rejections: str
       rejected.has(o.subject) ? 'REJECTED' : o.isNew ? (dryRun ? 'would register' : 'yes') : 'no',
     ]),
   ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const row of rows)
-    console.log(
-      row
-        .map((cell, c) => cell.padEnd(widths[c]!))
-        .join('  ')
-        .trimEnd(),
-    );
+  console.log(formatTable(rows));
   if (dryRun) console.log('(dry run: nothing registered, no level changed)');
 }

@@ -37,3 +37,16 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** Rows as aligned columns (the first row is the header). */
+export function formatTable(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
