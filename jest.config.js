@@ -13,7 +13,7 @@ const base = {
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.test.ts'] },
-    { ...base, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], testTimeout: 120_000 },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], testTimeout: 300_000 },
+    { ...base, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], setupFilesAfterEnv: ['<rootDir>/tests/support/timeouts.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], setupFilesAfterEnv: ['<rootDir>/tests/support/timeouts.ts'] },
   ],
 };

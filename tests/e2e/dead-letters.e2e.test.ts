@@ -39,12 +39,15 @@ test('garbage, unknown schema ids, wrong record types, truncated and invalid eve
     ...overrides,
   });
   const valid = good();
+  const paymentCaptured = avroTypeOf(loadAvroSchema('PaymentCaptured'));
+  const { totalCents: amountCents, items, ...common } = good();
+  const aPayment = { ...common, paymentId: randomUUID(), amountCents, items: items.map(({ itemId, quantity }) => ({ itemId, quantity })) };
   const body = orderCreated.toBuffer(good());
   const poison = [
     { reason: 'NOT_AVRO', value: Buffer.from('{"not":"avro"}') },
     { reason: 'NOT_AVRO', value: Buffer.from([1, 0, 0, 0, 1, 2, 3]) }, // wrong magic byte
     { reason: 'UNKNOWN_SCHEMA_ID', value: confluent(987_654_321, body) },
-    { reason: 'UNKNOWN_RECORD_TYPE', value: confluent(ids.get('PaymentCaptured')!.id, body) }, // a real id, of another record, on the wrong topic
+    { reason: 'UNKNOWN_RECORD_TYPE', value: confluent(ids.get('PaymentCaptured')!.id, paymentCaptured.toBuffer(aPayment)) }, // a valid event, on the wrong topic
     { reason: 'UNDECODABLE', value: confluent(orderCreatedId, body.subarray(0, body.length - 3)) },
     { reason: 'INVALID_EVENT', value: confluent(orderCreatedId, orderCreated.toBuffer(good({ currency: 'euro' }))) },
   ];

@@ -24,6 +24,9 @@ export function createKafka(config: KafkaConfig, clientId: string, logger: Logge
     logCreator:
       () =>
       ({ level, log: { message, ...extra } }) => {
+        // Our producers retry a bounded number of times on purpose (stop() must not hang while
+        // Kafka is down); a resend after an ambiguous failure is deduplicated by eventId downstream.
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
         log[LEVELS[level] ?? 'info']({ kafkajs: extra.namespace, ...pickLogFields(extra) }, message);
       },
   };

@@ -1,0 +1,131 @@
+// Against the live registry (npm run stack:up): the evolution table, register-schemas and
+// the services' startup registration. Every subject lives under this run's own prefix.
+import { randomBytes } from 'node:crypto';
+import { loadAvroSchema } from '../../services/shared/src/contracts/avro';
+import { COMPATIBILITY_LEVELS } from '../../services/shared/src/contracts/levels';
+import { registerEventSchemas, SchemaRejectedError } from '../../services/shared/src/contracts/register';
+import { SchemaRegistryClient } from '../../services/shared/src/contracts/registry';
+import { DEFAULTS } from '../../services/shared/src/defaults';
+import { EVENT_NAMES, subjectOf } from '../../services/shared/src/topics';
+import { loadHistory, registryVerdict } from '../../scripts/schemas/online';
+import { waitFor } from '../support/wait';
+import { schemasCli } from './cli';
+import { EVOLUTION_CASES, expectedVerdict } from './evolution-cases';
+
+const URL = process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL;
+const PREFIX = `it-contracts-${Date.now()}-${randomBytes(3).toString('hex')}.`;
+const client = new SchemaRegistryClient({ url: URL });
+
+/** OrderCreated v1 plus a required field without default: the current schema cannot follow it at FULL_TRANSITIVE. */
+function blockingPredecessor() {
+  const schema = loadAvroSchema('OrderCreated');
+  return { ...schema, fields: [...(schema.fields as unknown[]), { name: 'legacyCode', type: 'string' }] };
+}
+
+beforeAll(async () => {
+  await waitFor(() => client.subjects().then(() => true), {
+    timeoutMs: 60_000,
+    what: `the registry at ${URL}`,
+  });
+});
+
+afterAll(async () => {
+  for (const subject of (await client.subjects()).filter((s) => s.startsWith(PREFIX))) {
+    await client.deleteSubject(subject);
+  }
+});
+
+describe('the live registry on the evolution table', () => {
+  describe.each(EVOLUTION_CASES.map((c, i) => ({ ...c, i })))('$name', (c) => {
+    const subject = `${PREFIX}evolution-${c.i}`;
+    beforeAll(() => loadHistory(client, subject, c.history));
+
+    it.each([...COMPATIBILITY_LEVELS])('gives the Avro-spec verdict at %s', async (level) => {
+      const answer = await registryVerdict(client, subject, level, c.next);
+      expect({ level, compatible: answer.compatible }).toEqual({
+        level,
+        compatible: expectedVerdict(c, level),
+      });
+    });
+  });
+});
+
+describe('npm run register-schemas', () => {
+  const prefix = `${PREFIX}cli.`;
+  const table = (output: string) =>
+    output
+      .split('\n')
+      .filter((line) => line.startsWith(prefix))
+      .map((line) => line.split(/\s{2,}/));
+
+  it('registers every event once, prints subject, level, version, id, new?, and a second run registers nothing', () => {
+    const first = schemasCli(['register', '--url', URL, '--prefix', prefix]);
+    expect(first.status).toBe(0);
+    expect(first.output).toMatch(/^subject\s+level\s+version\s+id\s+new\?$/m);
+    const rows = table(first.output);
+    expect(rows.map((r) => r[0])).toEqual(EVENT_NAMES.map((e) => subjectOf(e, prefix)));
+    for (const row of rows)
+      expect(row).toEqual([
+        expect.any(String),
+        'FULL_TRANSITIVE',
+        '1',
+        expect.stringMatching(/^\d+$/),
+        'yes',
+      ]);
+
+    const second = schemasCli(['register', '--url', URL, '--prefix', prefix]);
+    expect(second.status).toBe(0);
+    expect(table(second.output)).toEqual(rows.map((r) => [...r.slice(0, 4), 'no']));
+  });
+
+  it('--dry-run registers nothing', async () => {
+    const dry = `${PREFIX}dry.`;
+    const result = schemasCli(['register', '--url', URL, '--prefix', dry, '--dry-run']);
+    expect(result.status).toBe(0);
+    expect(table(result.output).every((r) => r[4] === 'would register')).toBe(true);
+    expect((await client.subjects()).filter((s) => s.startsWith(dry))).toEqual([]);
+  });
+
+  it("exits non-zero with the registry's reason when a schema is incompatible", async () => {
+    const prefix = `${PREFIX}blocked.`;
+    const subject = subjectOf('OrderCreated', prefix);
+    await client.register(subject, blockingPredecessor());
+    const result = schemasCli(['register', '--url', URL, '--prefix', prefix]);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(`The registry rejected 1 schema(s):\n  ${subject}: `);
+    expect(result.output).toContain('legacyCode');
+  });
+});
+
+describe('registerEventSchemas (service startup)', () => {
+  it('sets the level, registers, and on a second start finds the same ids', async () => {
+    const prefix = `${PREFIX}svc.`;
+    const events = ['PaymentCaptured', 'PaymentDeclined', 'PaymentRefunded'] as const;
+    const first = await registerEventSchemas({ registry: { url: URL }, events, prefix });
+    expect([...first.keys()]).toEqual(events);
+    for (const event of events) {
+      expect(first.get(event)).toEqual({ id: expect.any(Number), schema: loadAvroSchema(event) });
+      expect(await client.getCompatibility(subjectOf(event, prefix))).toBe('FULL_TRANSITIVE');
+    }
+    const again = await registerEventSchemas({ registry: client, events, prefix });
+    expect([...again].map(([e, r]) => [e, r.id])).toEqual([...first].map(([e, r]) => [e, r.id]));
+  });
+
+  it("refuses with a SchemaRejectedError naming the subject and the registry's reason", async () => {
+    const prefix = `${PREFIX}svc-blocked.`;
+    const subject = subjectOf('OrderCreated', prefix);
+    await client.register(subject, blockingPredecessor());
+    const error = await registerEventSchemas({
+      registry: { url: URL },
+      events: ['OrderCreated'],
+      prefix,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SchemaRejectedError);
+    expect(error).toMatchObject({ subject, code: 'SCHEMA_REJECTED' });
+    expect((error as SchemaRejectedError).reason).toContain('legacyCode');
+    expect((error as Error).message).toContain(subject);
+  });
+});
