@@ -57,7 +57,8 @@ const LOGICAL_TYPES = { 'timestamp-millis': IsoTimestampMillis };
 /** An avsc Type for an .avsc document, with orderflow's runtime representation. */
 export function avroTypeOf(schema: object | string): avro.Type {
   const json: unknown = typeof schema === 'string' ? JSON.parse(schema) : schema;
-  return avro.Type.forSchema(json as avro.Schema, { logicalTypes: LOGICAL_TYPES });
+  // Plain records: avsc's record methods are enumerable and would break additionalProperties: false.
+  return avro.Type.forSchema(json as avro.Schema, { logicalTypes: LOGICAL_TYPES, omitRecordMethods: true } as Partial<avro.ForSchemaOptions>);
 }
 
 /** Reads avro/<Event>.avsc (generated from schemas/<Event>.json). */
