@@ -34,6 +34,8 @@ export interface CodecOptions {
   readerSchemas: ReadonlyMap<EventName, object>;
   /** Ids registered for the events this process writes. */
   writerIds: ReadonlyMap<EventName, number>;
+  /** Told, per decoded message, whether its writer schema was already cached. */
+  onSchemaLookup?: (cached: boolean) => void;
 }
 
 export class EventCodec {
@@ -74,12 +76,6 @@ export class EventCodec {
     return this.writers.get(event)?.id;
   }
 
-  /** The event type a message carries, from its header alone (undefined for non-Avro bytes). */
-  async peekType(message: Buffer | null): Promise<EventName | undefined> {
-    if (!message || message.length < HEADER_BYTES || message[0] !== MAGIC_BYTE) return undefined;
-    return (await this.readerFor(message.readInt32BE(1)).catch(() => undefined))?.type;
-  }
-
   async decode<P = unknown>(message: Buffer | null): Promise<DecodedEvent<P>> {
     if (!message || message.length < HEADER_BYTES || message[0] !== MAGIC_BYTE) {
       throw new PoisonMessageError('NOT_AVRO', 'message does not start with the Confluent magic byte and a schema id');
@@ -102,6 +98,7 @@ export class EventCodec {
 
   private readerFor(id: number): Promise<Reader> {
     let reader = this.readers.get(id);
+    this.options.onSchemaLookup?.(reader !== undefined);
     if (!reader) {
       reader = this.loadReader(id);
       this.readers.set(id, reader);

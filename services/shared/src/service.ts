@@ -93,6 +93,7 @@ export async function startService(
       parse: avroTypeOf,
       readerSchemas: new Map(EVENT_NAMES.map((e) => [e, loadAvroSchema(e)])),
       writerIds: new Map([...registered].map(([event, { id }]) => [event, id])),
+      onSchemaLookup: (cached) => cached && metrics.schemaCacheHits.inc(),
     });
 
     const producer: Producer = createProducer(kafka);
