@@ -101,12 +101,18 @@ async function recordEvent(tx: Tx, type: EventName, event: { eventId: string; or
   return rowCount === 1;
 }
 
-function projectionHandlers(): Handlers {
+/** Saga outcomes: the status an order ends in. */
+const FINAL: Partial<Record<OrderStatus, string>> = { SHIPPED: 'shipped', DECLINED: 'declined', REFUNDED: 'refunded' };
+
+function projectionHandlers({ metrics }: AppContext): Handlers {
   const project =
     (type: EventName): Handler<EventName> =>
     async (event, { tx, log }) => {
       if (!(await recordEvent(tx, type, event))) return;
-      const { rows } = await tx.query<Pick<OrderRow, 'status'>>('SELECT status FROM orders WHERE order_id = $1 FOR UPDATE', [event.orderId]);
+      const { rows } = await tx.query<Pick<OrderRow, 'status' | 'created_at'>>(
+        'SELECT status, created_at FROM orders WHERE order_id = $1 FOR UPDATE',
+        [event.orderId],
+      );
       const current = rows[0]?.status;
       if (!current) {
         log.warn(`${type} for unknown order ${event.orderId}: recorded in history only`);
@@ -116,6 +122,8 @@ function projectionHandlers(): Handlers {
       if (status !== current) {
         await tx.query('UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1', [event.orderId, status]);
         log.info({ from: current, to: status }, 'order status changed');
+        const outcome = FINAL[status];
+        if (outcome) metrics.sagaDuration.observe({ outcome }, (Date.now() - rows[0]!.created_at.getTime()) / 1000);
       }
     };
   return Object.fromEntries(PROJECTED.map((type) => [type, project(type)])) as Handlers;

@@ -228,7 +228,8 @@ export class EventConsumer {
       const seen = new Set<string>();
       for (const entry of chunk) {
         const { eventId, orderId } = entry.payload;
-        const log = logger.child({ orderId, eventId, eventType: entry.type, topic: entry.meta.topic, partition: entry.meta.partition, offset: entry.meta.offset });
+        const { topic, partition, offset, headers } = entry.meta;
+        const log = logger.child({ orderId, eventId, eventType: entry.type, topic, partition, offset, correlationId: headers['x-correlation-id'] });
         if (!fresh.has(eventId) || seen.has(eventId)) {
           metrics.duplicatesSkipped.inc({ event_type: entry.type });
           log.info(`${capitalize(service)} skipped duplicate ${entry.type} for orderId ${orderId}`);

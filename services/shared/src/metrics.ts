@@ -91,6 +91,13 @@ export function createMetrics(service: string) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
+    sagaDuration: new Histogram({
+      name: 'orderflow_saga_duration_seconds',
+      help: 'From order intake to the saga outcome (shipped, declined or refunded), as seen by orders',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
     registryCalls: new Counter({
       name: 'orderflow_registry_calls_total',
       help: 'Calls to the schema registry, by operation and outcome',
