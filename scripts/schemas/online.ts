@@ -21,5 +21,5 @@ export async function registryVerdict(
   candidate: AvroSchema,
 ): Promise<CompatibilityAnswer> {
   await client.setCompatibility(subject, level);
-  return client.testCompatibility(subject, candidate);
+  return client.testCompatibility(subject, candidate, level);
 }

@@ -54,5 +54,8 @@ function printTable(outcomes: SubjectOutcome[], dryRun: boolean, rejections: str
     ]),
   ];
   console.log(formatTable(rows));
-  if (dryRun) console.log('(dry run: nothing registered, no level changed)');
+  if (dryRun)
+    console.log(
+      "(dry run: nothing registered, no level changed; tested at each subject's current level in the registry)",
+    );
 }

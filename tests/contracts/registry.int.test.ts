@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { loadAvroSchema } from '../../services/shared/src/contracts/avro';
 import { COMPATIBILITY_LEVELS } from '../../services/shared/src/contracts/levels';
 import { registerEventSchemas, SchemaRejectedError } from '../../services/shared/src/contracts/register';
-import { SchemaRegistryClient } from '../../services/shared/src/contracts/registry';
+import { SchemaRegistryClient, SchemaRegistryError } from '../../services/shared/src/contracts/registry';
 import { DEFAULTS } from '../../services/shared/src/defaults';
 import { EVENT_NAMES, subjectOf } from '../../services/shared/src/topics';
 import { loadHistory, registryVerdict } from '../../scripts/schemas/online';
@@ -35,18 +35,43 @@ afterAll(async () => {
   }
 });
 
+// Each case and level gets its own subject: the history registered at NONE, then the level
+// set, then two questions: the compatibility endpoint, and an actual registration (which is
+// what producers meet). Both must give the Avro-spec verdict the offline checker gives.
 describe('the live registry on the evolution table', () => {
   describe.each(EVOLUTION_CASES.map((c, i) => ({ ...c, i })))('$name', (c) => {
-    const subject = `${PREFIX}evolution-${c.i}`;
-    beforeAll(() => loadHistory(client, subject, c.history));
-
     it.each([...COMPATIBILITY_LEVELS])('gives the Avro-spec verdict at %s', async (level) => {
+      const subject = `${PREFIX}evolution-${c.i}-${level}`;
+      await loadHistory(client, subject, c.history);
+      const expected = expectedVerdict(c, level);
       const answer = await registryVerdict(client, subject, level, c.next);
-      expect({ level, compatible: answer.compatible }).toEqual({
+      const registered = await client.register(subject, c.next).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof SchemaRegistryError && error.httpStatus === 409) return false;
+          throw error;
+        },
+      );
+      expect({ level, endpoint: answer.compatible, registration: registered }).toEqual({
         level,
-        compatible: expectedVerdict(c, level),
+        endpoint: expected,
+        registration: expected,
       });
     });
+  });
+});
+
+describe('a schema identical to an earlier version', () => {
+  it('is answered with that version, without a compatibility check and without a new version', async () => {
+    const subject = `${PREFIX}identical`;
+    const v1 = { type: 'record', name: 'R', fields: [{ name: 'qty', type: 'int' }] };
+    const v2 = { type: 'record', name: 'R', fields: [{ name: 'qty', type: 'long' }] };
+    await loadHistory(client, subject, [v1, v2]);
+    await client.setCompatibility(subject, 'BACKWARD');
+    expect((await client.testCompatibility(subject, v1, 'BACKWARD')).compatible).toBe(false);
+    const id = await client.register(subject, v1);
+    expect(await client.lookup(subject, v1)).toEqual(expect.objectContaining({ id, version: 1 }));
+    expect(await client.versions(subject)).toEqual([1, 2]);
   });
 });
 

@@ -58,7 +58,10 @@ const LOGICAL_TYPES = { 'timestamp-millis': IsoTimestampMillis };
 export function avroTypeOf(schema: object | string): avro.Type {
   const json: unknown = typeof schema === 'string' ? JSON.parse(schema) : schema;
   // Plain records: avsc's record methods are enumerable and would break additionalProperties: false.
-  return avro.Type.forSchema(json as avro.Schema, { logicalTypes: LOGICAL_TYPES, omitRecordMethods: true } as Partial<avro.ForSchemaOptions>);
+  return avro.Type.forSchema(
+    json as avro.Schema,
+    { logicalTypes: LOGICAL_TYPES, omitRecordMethods: true } as Partial<avro.ForSchemaOptions>,
+  );
 }
 
 /** Reads avro/<Event>.avsc (generated from schemas/<Event>.json). */

@@ -40,8 +40,8 @@ export interface SubjectOutcome {
 
 /**
  * Sets the subject's level, then finds the schema or registers it. Throws SchemaRejectedError
- * with the registry's reason when it is incompatible. A dry run changes nothing: it looks up
- * and tests at the subject's current level.
+ * with the registry's reason when it is incompatible. A dry run changes nothing: it looks the
+ * schema up and asks the registry's compatibility test instead (at the subject's current level).
  */
 export async function ensureSubject(
   client: SchemaRegistryClient,
@@ -53,16 +53,22 @@ export async function ensureSubject(
   if (!options.dryRun) await client.setCompatibility(subject, level);
   const existing = await client.lookup(subject, schema);
   if (existing) return { subject, level, id: existing.id, version: existing.version, isNew: false };
-  const answer = await client.testCompatibility(subject, schema);
-  if (!answer.compatible) {
-    throw new SchemaRejectedError(subject, answer.messages.join('; ') || `incompatible at level ${level}`);
+  if (options.dryRun) {
+    const answer = await client.testCompatibility(subject, schema, level);
+    if (!answer.compatible) {
+      const reason = answer.messages.join('; ') || `incompatible at ${level} (the registry gave no details)`;
+      throw new SchemaRejectedError(subject, reason);
+    }
+    return { subject, level, isNew: true };
   }
-  if (options.dryRun) return { subject, level, isNew: true };
+  // Registration is the registry's own compatibility test and the write in one step (no race
+  // between testing and registering), and its refusal carries the reason: Apicurio's
+  // compatibility endpoint answers a bare false even in verbose mode.
   let id: number;
   try {
     id = await client.register(subject, schema);
   } catch (error) {
-    // 409: incompatible (e.g. registered concurrently); 422: the registry finds the schema invalid.
+    // 409: incompatible at the subject's level; 422: the registry finds the schema invalid.
     if (error instanceof SchemaRegistryError && (error.httpStatus === 409 || error.httpStatus === 422)) {
       throw new SchemaRejectedError(subject, error.reason, { cause: error });
     }

@@ -41,6 +41,13 @@ export interface CompatibilityAnswer {
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
+// Confluent's error codes for 404 answers.
+const SUBJECT_NOT_FOUND = 40401;
+const VERSION_NOT_FOUND = 40402;
+const SCHEMA_NOT_FOUND = 40403;
+const SUBJECT_SOFT_DELETED = 40404;
+const NO_SUBJECT_LEVEL = 40408;
+
 export class SchemaRegistryClient {
   /** The base URL without credentials: safe to log. */
   readonly url: string;
@@ -72,7 +79,10 @@ export class SchemaRegistryClient {
     const res = await this.#call<{
       compatibilityLevel?: CompatibilityLevel;
       compatibility?: CompatibilityLevel;
-    }>('GET', `/config/${enc(subject)}?defaultToGlobal=false`, undefined, [404]);
+    }>('GET', `/config/${enc(subject)}?defaultToGlobal=false`, undefined, [
+      SUBJECT_NOT_FOUND,
+      NO_SUBJECT_LEVEL,
+    ]);
     return res.status === 404 ? undefined : (res.body?.compatibilityLevel ?? res.body?.compatibility);
   }
 
@@ -82,7 +92,10 @@ export class SchemaRegistryClient {
 
   /** The version and id under which exactly this schema is registered, or undefined. */
   async lookup(subject: string, schema: AvroSchema): Promise<RegisteredVersion | undefined> {
-    const res = await this.#call<RegisteredVersion>('POST', `/subjects/${enc(subject)}`, body(schema), [404]);
+    const res = await this.#call<RegisteredVersion>('POST', `/subjects/${enc(subject)}`, body(schema), [
+      SUBJECT_NOT_FOUND,
+      SCHEMA_NOT_FOUND,
+    ]);
     return res.status === 404 ? undefined : (res.body as RegisteredVersion);
   }
 
@@ -93,28 +106,32 @@ export class SchemaRegistryClient {
   }
 
   /**
-   * Asks whether the schema could be registered: against every version the subject's level
-   * compares with (`version` omitted), or against one version. A subject with no versions
-   * accepts anything.
+   * Asks whether the schema could be registered under the subject, whose level is `level`.
+   * Plain levels are asked against the latest version, _TRANSITIVE ones against all versions.
+   * (Confluent's `/versions` endpoint honours the level by itself, but Apicurio 3.3 checks
+   * every version there even for BACKWARD/FORWARD/FULL, which is stricter than registration.)
+   * A subject with no versions accepts anything.
    */
   async testCompatibility(
     subject: string,
     schema: AvroSchema,
-    version?: number | 'latest',
+    level: CompatibilityLevel,
   ): Promise<CompatibilityAnswer> {
-    const path = `/compatibility/subjects/${enc(subject)}/versions${version === undefined ? '' : `/${version}`}?verbose=true`;
+    const versions = level.endsWith('_TRANSITIVE') ? 'versions' : 'versions/latest';
     const res = await this.#call<{ is_compatible: boolean; messages?: string[] }>(
       'POST',
-      path,
+      `/compatibility/subjects/${enc(subject)}/${versions}?verbose=true`,
       body(schema),
-      [404],
+      [SUBJECT_NOT_FOUND, VERSION_NOT_FOUND],
     );
     if (res.status === 404) return { compatible: true, messages: [] };
     return { compatible: res.body?.is_compatible === true, messages: res.body?.messages ?? [] };
   }
 
   async versions(subject: string): Promise<number[]> {
-    const res = await this.#call<number[]>('GET', `/subjects/${enc(subject)}/versions`, undefined, [404]);
+    const res = await this.#call<number[]>('GET', `/subjects/${enc(subject)}/versions`, undefined, [
+      SUBJECT_NOT_FOUND,
+    ]);
     return res.status === 404 ? [] : (res.body ?? []);
   }
 
@@ -125,15 +142,19 @@ export class SchemaRegistryClient {
 
   /** Deletes a subject for good (soft delete first, as Confluent requires). */
   async deleteSubject(subject: string): Promise<void> {
-    await this.#call('DELETE', `/subjects/${enc(subject)}`, undefined, [404]);
-    await this.#call('DELETE', `/subjects/${enc(subject)}?permanent=true`, undefined, [404]);
+    await this.#call('DELETE', `/subjects/${enc(subject)}`, undefined, [
+      SUBJECT_NOT_FOUND,
+      SUBJECT_SOFT_DELETED,
+    ]);
+    await this.#call('DELETE', `/subjects/${enc(subject)}?permanent=true`, undefined, [SUBJECT_NOT_FOUND]);
   }
 
   async #call<T>(
     method: string,
     path: string,
     payload?: unknown,
-    allowed: number[] = [],
+    /** Registry error codes of a 404 that answer the question (e.g. "no such subject"). */
+    notFound: number[] = [],
   ): Promise<{ status: number; body: T | undefined }> {
     const target = `${method} ${this.url}${path}`;
     const headers: Record<string, string> = { accept: CONTENT_TYPE };
@@ -154,10 +175,20 @@ export class SchemaRegistryClient {
     }
     const text = await response.text();
     const parsed = parse(text);
-    if (response.ok || allowed.includes(response.status)) {
-      return { status: response.status, body: parsed as T | undefined };
+    if (response.ok) return { status: response.status, body: parsed as T | undefined };
+    const errorBody = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+      error_code?: number;
+      message?: string;
+    };
+    // Only a 404 carrying an expected error code is an answer; a 404 for an unknown
+    // endpoint (wrong URL, unsupported API) must not read as "no such subject".
+    if (
+      response.status === 404 &&
+      errorBody.error_code !== undefined &&
+      notFound.includes(errorBody.error_code)
+    ) {
+      return { status: 404, body: undefined };
     }
-    const errorBody = (parsed ?? {}) as { error_code?: number; message?: string };
     const reason = errorBody.message ?? (text || response.statusText);
     if (response.status >= 500 || response.status === 408 || response.status === 429) {
       throw new UnavailableError(`Schema registry failed: ${target}: ${response.status} ${reason}`);
