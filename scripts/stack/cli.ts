@@ -12,7 +12,7 @@ async function main(command: string | undefined, flags: string[]): Promise<void>
     case 'status':
       for (const c of await stackStatus()) {
         const state = c.running ? 'running' : 'stopped';
-        const how = c.managed ? (c.pid ? `pid ${c.pid}` : '') : 'external server';
+        const how = c.pid ? `pid ${c.pid}` : !c.managed && c.running ? 'external server' : '';
         console.log(`${c.name.padEnd(9)} ${state.padEnd(8)} ${c.url}  ${how}`.trimEnd());
       }
       return;

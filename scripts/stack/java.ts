@@ -1,7 +1,7 @@
 // Finds a Java runtime new enough for a component, and checks Maven, with one clear error each.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { StackError } from './process';
 
 export interface Java {
@@ -24,19 +24,27 @@ function probe(bin: string): Java | null {
   return java;
 }
 
-/** JAVA_HOME first, then `java` on PATH, then every JDK under /usr/lib/jvm (newest last). */
+/** JAVA_HOME first, then `java` on PATH, then every JDK under /usr/lib/jvm; each once. */
 function candidates(): string[] {
   const list: string[] = [];
   if (process.env.JAVA_HOME) list.push(join(process.env.JAVA_HOME, 'bin', 'java'));
-  list.push('java');
+  const onPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, 'java'))
+    .find((bin) => existsSync(bin));
+  if (onPath) list.push(onPath);
   const jvmDir = '/usr/lib/jvm';
   if (existsSync(jvmDir)) {
-    for (const name of readdirSync(jvmDir).sort()) {
-      const bin = join(jvmDir, name, 'bin', 'java');
-      if (existsSync(bin)) list.push(bin);
-    }
+    for (const name of readdirSync(jvmDir).sort()) list.push(join(jvmDir, name, 'bin', 'java'));
   }
-  return list;
+  const real = new Set<string>();
+  return list.filter((bin) => {
+    if (!existsSync(bin)) return false;
+    const target = realpathSync(bin);
+    if (real.has(target)) return false;
+    real.add(target);
+    return true;
+  });
 }
 
 /** The first Java runtime of at least `minMajor`, or a StackError naming what was found. */

@@ -64,6 +64,9 @@ function writeConfig(k: KafkaSettings): void {
     'transaction.state.log.replication.factor': 1,
     'transaction.state.log.min.isr': 1,
     'group.initial.rebalance.delay.ms': 0,
+    // After a crash the restarted broker waits out its old registration: keep that short.
+    'broker.heartbeat.interval.ms': 1_000,
+    'broker.session.timeout.ms': 4_000,
     'auto.create.topics.enable': false,
     'delete.topic.enable': true,
   };

@@ -87,10 +87,19 @@ export function isRunning(t: Tracked | undefined): t is Tracked {
   try {
     const stat = readFileSync(`/proc/${t.pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
+    // A dead main thread shows Z while the JVM's other threads still exit (holding its ports).
+    if (state === 'Z' || state === 'X') return threads(t.pid) > 1;
     return readFileSync(`/proc/${t.pid}/cmdline`, 'utf8').split('\0').includes(t.marker);
   } catch {
     return false;
+  }
+}
+
+function threads(pid: number): number {
+  try {
+    return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
   }
 }
 
