@@ -52,3 +52,21 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 export function groupOf(service: ServiceName, prefix = ''): string {
   return `${prefix}orderflow.${service}`;
 }
+
+/**
+ * What each service consumes: exactly the `handlers` of services/<name>/src/service.ts (a unit
+ * test holds them equal). docs/asyncapi.yaml's receive operations and docs/events.md are
+ * generated from it.
+ */
+export const CONSUMES: Readonly<Record<ServiceName, readonly EventName[]>> = {
+  orders: EVENT_NAMES.filter((event) => event !== 'OrderCreated'), // projects every other event
+  billing: ['OrderCreated', 'InventoryInsufficient'],
+  inventory: ['PaymentCaptured'],
+  shipping: ['InventoryReserved'],
+  notifications: ['PaymentCaptured', 'PaymentDeclined', 'PaymentRefunded', 'ShippingScheduled'],
+};
+
+/** The services that consume an event, in SERVICE_NAMES order. */
+export function consumersOf(event: EventName): ServiceName[] {
+  return SERVICE_NAMES.filter((service) => CONSUMES[service].includes(event));
+}
