@@ -9,11 +9,12 @@ const base = {
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/.stack/'],
 };
+const onStack = { ...base, globalSetup: '<rootDir>/tests/support/global-setup.ts', setupFilesAfterEnv: ['<rootDir>/tests/support/timeouts.ts'] };
 
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.test.ts'] },
-    { ...base, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], setupFilesAfterEnv: ['<rootDir>/tests/support/timeouts.ts'] },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], setupFilesAfterEnv: ['<rootDir>/tests/support/timeouts.ts'] },
+    { ...onStack, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'] },
+    { ...onStack, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'] },
   ],
 };
