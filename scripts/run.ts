@@ -74,7 +74,7 @@ function isAlive(pid: number): boolean {
 
 async function foreground(): Promise<void> {
   prepare();
-  const pretty = prettyFactory({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' });
+  const pretty = prettyFactory({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l', singleLine: true });
   const width = Math.max(...SERVICE_NAMES.map((s) => s.length));
   const children = SERVICE_NAMES.map((service) => {
     const child = spawnService(service, 'pipe', false);
