@@ -85,7 +85,10 @@ export function startRegistry(r: RegistrySettings, pg: PostgresSettings, marker:
     'apicurio.ccompat.legacy-id-mode.enabled': false,
     // Look a schema up by its canonical form, so re-registering it finds the existing one.
     'apicurio.ccompat.use-canonical-hash': true,
+    // The log keeps one access line per request; audit and metrics chatter only when it matters.
     'quarkus.log.console.format': '%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p [%c{3.}] (%t) %s%e%n',
+    'quarkus.log.category."io.apicurio.registry.logging.audit".level': 'WARN',
+    'quarkus.log.category."io.apicurio.registry.storage.metrics".level': 'WARN',
   };
   return spawnDetached({
     command: java.bin,
