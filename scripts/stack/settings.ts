@@ -99,8 +99,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     home: join(stackDir, `apicurio-registry-${registryVersion}`),
     logFile: join(logsDir, 'registry.log'),
     url: `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
-    database: 'apicurio',
+    database: env.REGISTRY_DATABASE || 'apicurio',
   };
+  if (!/^[a-z_][a-z0-9_]*$/.test(registry.database))
+    problems.push(`REGISTRY_DATABASE=${registry.database} is not a plain name`);
 
   const url = env.DATABASE_URL || DEFAULTS.DATABASE_URL;
   let parsed: URL | undefined;
