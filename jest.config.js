@@ -9,7 +9,11 @@ const base = {
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/.stack/'],
 };
-const onStack = { ...base, globalSetup: '<rootDir>/tests/support/global-setup.ts', setupFilesAfterEnv: ['<rootDir>/tests/support/timeouts.ts'] };
+const onStack = {
+  ...base,
+  globalSetup: '<rootDir>/tests/support/global-setup.ts',
+  setupFilesAfterEnv: ['<rootDir>/tests/support/timeouts.ts'],
+};
 
 module.exports = {
   projects: [

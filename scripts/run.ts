@@ -49,12 +49,20 @@ async function waitReady(service: ServiceName, child?: ChildProcess): Promise<vo
   const url = `http://127.0.0.1:${portOf(service)}/health/ready`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`${service} exited with code ${child.exitCode}; see ${join(LOG_DIR, `${service}.log`)}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (child && child.exitCode !== null)
+      throw new Error(
+        `${service} exited with code ${child.exitCode}; see ${join(LOG_DIR, `${service}.log`)}`,
+      );
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await pause(250);
   }
-  throw new Error(`${service} not ready at ${url} after ${READY_TIMEOUT_MS / 1000}s; see ${join(LOG_DIR, `${service}.log`)}`);
+  throw new Error(
+    `${service} not ready at ${url} after ${READY_TIMEOUT_MS / 1000}s; see ${join(LOG_DIR, `${service}.log`)}`,
+  );
 }
 
 function runningPids(): Record<string, number> {
@@ -74,7 +82,12 @@ function isAlive(pid: number): boolean {
 
 async function foreground(): Promise<void> {
   prepare();
-  const pretty = prettyFactory({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l', singleLine: true });
+  const pretty = prettyFactory({
+    colorize: process.stdout.isTTY,
+    ignore: 'pid,hostname,service',
+    translateTime: 'HH:MM:ss.l',
+    singleLine: true,
+  });
   const width = Math.max(...SERVICE_NAMES.map((s) => s.length));
   const children = SERVICE_NAMES.map((service) => {
     const child = spawnService(service, 'pipe', false);
@@ -104,12 +117,16 @@ async function foreground(): Promise<void> {
   process.on('SIGTERM', stop);
   try {
     await Promise.all(SERVICE_NAMES.map((s, i) => waitReady(s, children[i])));
-    console.log(`\n✓ orderflow is running: POST http://127.0.0.1:${portOf('orders')}/orders  (Ctrl-C stops it)\n`);
+    console.log(
+      `\n✓ orderflow is running: POST http://127.0.0.1:${portOf('orders')}/orders  (Ctrl-C stops it)\n`,
+    );
   } catch (err) {
     console.error(`✗ ${(err as Error).message}`);
     stop();
   }
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((resolve) => c.on('exit', resolve)) : undefined)));
+  await Promise.all(
+    children.map((c) => (c.exitCode === null ? new Promise((resolve) => c.on('exit', resolve)) : undefined)),
+  );
   process.exitCode = stopping ? 0 : 1;
 }
 
@@ -117,7 +134,8 @@ async function background(): Promise<void> {
   const already = runningPids();
   if (Object.keys(already).length === SERVICE_NAMES.length) {
     console.log('orderflow services are already running:');
-    for (const service of SERVICE_NAMES) console.log(`  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  (pid ${already[service]})`);
+    for (const service of SERVICE_NAMES)
+      console.log(`  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  (pid ${already[service]})`);
     return;
   }
   prepare();
@@ -143,7 +161,10 @@ async function background(): Promise<void> {
     process.exit(1);
   }
   console.log('✓ orderflow is running:');
-  for (const service of SERVICE_NAMES) console.log(`  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  logs: .stack/logs/${service}.log`);
+  for (const service of SERVICE_NAMES)
+    console.log(
+      `  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  logs: .stack/logs/${service}.log`,
+    );
 }
 
 async function down(): Promise<void> {

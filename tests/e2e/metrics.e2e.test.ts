@@ -23,7 +23,9 @@ async function scrape(service: ServiceName) {
     .map((line) => {
       const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
       if (!match) throw new Error(`not a Prometheus sample: ${line}`);
-      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      const labels = Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+      );
       return { name: match[1], labels, value: Number(match[3]) };
     });
   return (name: string, labels: Record<string, string> = {}) =>
@@ -33,19 +35,32 @@ async function scrape(service: ServiceName) {
 }
 
 test('after two shipped orders and one declined, every counter shows exactly that', async () => {
-  const order = (itemId: string, quantity: number) => ({ orderId: randomUUID(), customerId: 'c-metrics', items: [{ itemId, quantity }] });
+  const order = (itemId: string, quantity: number) => ({
+    orderId: randomUUID(),
+    customerId: 'c-metrics',
+    items: [{ itemId, quantity }],
+  });
   const shipped = [order('ceramic-mug', 1), order('burr-grinder', 1)];
   const declined = order('espresso-machine', 1); // 1,890.00 EUR > the 1,000.00 EUR limit
-  for (const o of [...shipped, declined]) expect((await postJson(`${platform.url('orders')}/orders`, o)).status).toBe(201);
+  for (const o of [...shipped, declined])
+    expect((await postJson(`${platform.url('orders')}/orders`, o)).status).toBe(201);
   for (const o of shipped) await waitForStatus(platform, o.orderId, 'SHIPPED');
   await waitForStatus(platform, declined.orderId, 'DECLINED');
   // EmailSent for shipping is the last event of a shipped order; wait until orders counted all of them.
-  await waitFor(async () => (await scrape('orders'))('orderflow_events_consumed_total', { event_type: 'EmailSent' }) === 5, { what: 'orders to see 5 EmailSent' });
+  await waitFor(
+    async () =>
+      (await scrape('orders'))('orderflow_events_consumed_total', { event_type: 'EmailSent' }) === 5,
+    { what: 'orders to see 5 EmailSent' },
+  );
 
   const orders = await scrape('orders');
   expect(orders('orderflow_events_produced_total', { event_type: 'OrderCreated' })).toBe(3);
-  expect(orders('orderflow_http_requests_total', { method: 'POST', route: '/orders', status: '201' })).toBe(3);
-  expect(orders('orderflow_http_request_duration_seconds_count', { method: 'POST', route: '/orders' })).toBe(3);
+  expect(orders('orderflow_http_requests_total', { method: 'POST', route: '/orders', status: '201' })).toBe(
+    3,
+  );
+  expect(orders('orderflow_http_request_duration_seconds_count', { method: 'POST', route: '/orders' })).toBe(
+    3,
+  );
   expect(orders('orderflow_saga_duration_seconds_count', { outcome: 'shipped' })).toBe(2);
   expect(orders('orderflow_saga_duration_seconds_count', { outcome: 'declined' })).toBe(1);
   expect(orders('orderflow_outbox_backlog_messages')).toBe(0);
@@ -70,7 +85,11 @@ test('after two shipped orders and one declined, every counter shows exactly tha
 
   for (const service of ['orders', 'billing', 'inventory', 'shipping', 'notifications'] as const) {
     const metrics = await scrape(service);
-    expect([service, metrics('orderflow_dlq_messages_total'), metrics('orderflow_duplicates_skipped_total')]).toEqual([service, 0, 0]);
+    expect([
+      service,
+      metrics('orderflow_dlq_messages_total'),
+      metrics('orderflow_duplicates_skipped_total'),
+    ]).toEqual([service, 0, 0]);
     expect(metrics('process_resident_memory_bytes')).toBeGreaterThan(0);
   }
 });

@@ -15,11 +15,24 @@ afterAll(async () => {
 });
 
 function order(items: { itemId: string; quantity: number }[], extra: Record<string, unknown> = {}) {
-  return { orderId: randomUUID(), customerId: `c-${randomUUID().slice(0, 8)}`, email: 'ada@example.com', items, ...extra };
+  return {
+    orderId: randomUUID(),
+    customerId: `c-${randomUUID().slice(0, 8)}`,
+    email: 'ada@example.com',
+    items,
+    ...extra,
+  };
 }
 
 test('several orders each go the whole way to SHIPPED with one payment, one reservation, one shipment and their emails', async () => {
-  const placed = [order([{ itemId: 'ceramic-mug', quantity: 2 }]), order([{ itemId: 'espresso-beans-1kg', quantity: 1 }, { itemId: 'ceramic-mug', quantity: 1 }]), order([{ itemId: 'burr-grinder', quantity: 1 }])];
+  const placed = [
+    order([{ itemId: 'ceramic-mug', quantity: 2 }]),
+    order([
+      { itemId: 'espresso-beans-1kg', quantity: 1 },
+      { itemId: 'ceramic-mug', quantity: 1 },
+    ]),
+    order([{ itemId: 'burr-grinder', quantity: 1 }]),
+  ];
   for (const o of placed) expect((await postJson(`${platform.url('orders')}/orders`, o)).status).toBe(201);
 
   for (const o of placed) {
@@ -27,7 +40,9 @@ test('several orders each go the whole way to SHIPPED with one payment, one rese
     expect(shipped.timeline.map((t: { type: string }) => t.type)).toEqual(
       expect.arrayContaining(['OrderCreated', 'PaymentCaptured', 'InventoryReserved', 'ShippingScheduled']),
     );
-    await waitFor(() => platform.events.count('EmailSent', o.orderId) === 2, { what: `two emails for ${o.orderId}` });
+    await waitFor(() => platform.events.count('EmailSent', o.orderId) === 2, {
+      what: `two emails for ${o.orderId}`,
+    });
     expect(platform.events.count('PaymentCaptured', o.orderId)).toBe(1);
     expect(platform.events.count('InventoryReserved', o.orderId)).toBe(1);
     expect(platform.events.count('ShippingScheduled', o.orderId)).toBe(1);
@@ -42,25 +57,47 @@ test('every PaymentCaptured leads to an EmailSent about it', async () => {
   const o = order([{ itemId: 'pour-over-kettle', quantity: 1 }]);
   await postJson(`${platform.url('orders')}/orders`, o);
   await waitForStatus(platform, o.orderId, 'SHIPPED');
-  const captured = platform.events.events.filter((e) => e.type === 'PaymentCaptured').map((e) => String(e.payload.orderId));
+  const captured = platform.events.events
+    .filter((e) => e.type === 'PaymentCaptured')
+    .map((e) => String(e.payload.orderId));
   await waitFor(
-    () => captured.every((id) => platform.events.events.some((e) => e.type === 'EmailSent' && e.payload.orderId === id && e.payload.kind === 'PAYMENT_CAPTURED')),
+    () =>
+      captured.every((id) =>
+        platform.events.events.some(
+          (e) => e.type === 'EmailSent' && e.payload.orderId === id && e.payload.kind === 'PAYMENT_CAPTURED',
+        ),
+      ),
     { what: 'an EmailSent for every PaymentCaptured' },
   );
   const notes = await getJson(`${platform.url('notifications')}/notifications?orderId=${o.orderId}`);
-  expect(notes.body.notifications.map((n: { kind: string }) => n.kind).sort()).toEqual(['PAYMENT_CAPTURED', 'SHIPPING_SCHEDULED']);
+  expect(notes.body.notifications.map((n: { kind: string }) => n.kind).sort()).toEqual([
+    'PAYMENT_CAPTURED',
+    'SHIPPING_SCHEDULED',
+  ]);
 });
 
 test('a quantity larger than the stock ends REFUNDED, with InventoryInsufficient, PaymentRefunded and an email', async () => {
-  const o = order([{ itemId: 'espresso-machine', quantity: 2 }, { itemId: 'limited-print', quantity: 6 }]);
+  const o = order([
+    { itemId: 'espresso-machine', quantity: 2 },
+    { itemId: 'limited-print', quantity: 6 },
+  ]);
   expect((await postJson(`${platform.url('orders')}/orders`, o)).status).toBe(201);
   const refunded = await waitForStatus(platform, o.orderId, 'REFUNDED');
-  expect(refunded.timeline.map((t: { type: string }) => t.type)).toEqual(expect.arrayContaining(['InventoryInsufficient', 'PaymentRefunded']));
+  expect(refunded.timeline.map((t: { type: string }) => t.type)).toEqual(
+    expect.arrayContaining(['InventoryInsufficient', 'PaymentRefunded']),
+  );
   const insufficient = platform.events.ofOrder(o.orderId).find((e) => e.type === 'InventoryInsufficient');
   expect(insufficient?.payload.items).toEqual([{ itemId: 'limited-print', requested: 6, available: 5 }]);
-  await waitFor(() => platform.events.events.some((e) => e.type === 'EmailSent' && e.payload.orderId === o.orderId && e.payload.kind === 'PAYMENT_REFUNDED'), {
-    what: 'the refund email',
-  });
+  await waitFor(
+    () =>
+      platform.events.events.some(
+        (e) =>
+          e.type === 'EmailSent' && e.payload.orderId === o.orderId && e.payload.kind === 'PAYMENT_REFUNDED',
+      ),
+    {
+      what: 'the refund email',
+    },
+  );
   const stock = await getJson(`${platform.url('inventory')}/inventory`);
   const machine = stock.body.items.find((i: { itemId: string }) => i.itemId === 'espresso-machine');
   expect(machine.reserved).toBe(0); // nothing of a rejected order stays reserved
@@ -70,9 +107,16 @@ test('a total over the payment limit ends DECLINED and nothing is reserved', asy
   const o = order([{ itemId: 'espresso-machine', quantity: 3 }]); // 5,670.00 EUR > 5,000.00 EUR limit
   await postJson(`${platform.url('orders')}/orders`, o);
   await waitForStatus(platform, o.orderId, 'DECLINED');
-  await waitFor(() => platform.events.events.some((e) => e.type === 'EmailSent' && e.payload.orderId === o.orderId && e.payload.kind === 'PAYMENT_DECLINED'), {
-    what: 'the decline email',
-  });
+  await waitFor(
+    () =>
+      platform.events.events.some(
+        (e) =>
+          e.type === 'EmailSent' && e.payload.orderId === o.orderId && e.payload.kind === 'PAYMENT_DECLINED',
+      ),
+    {
+      what: 'the decline email',
+    },
+  );
   expect(platform.events.count('PaymentCaptured', o.orderId)).toBe(0);
   expect(platform.events.count('InventoryReserved', o.orderId)).toBe(0);
 });
@@ -90,14 +134,22 @@ test('republishing an OrderCreated straight to Kafka does not charge twice, and 
     topic: created.topic,
     messages: [
       { key: o.orderId, value: codec.encode('OrderCreated', created.payload as never) },
-      { key: o.orderId, value: codec.encode('OrderCreated', { ...created.payload, eventId: randomUUID() } as never) },
+      {
+        key: o.orderId,
+        value: codec.encode('OrderCreated', { ...created.payload, eventId: randomUUID() } as never),
+      },
     ],
   });
   await producer.disconnect();
 
   const skipLine = `Billing skipped duplicate OrderCreated for orderId ${o.orderId}`;
-  await waitFor(() => platform.logs.messages().filter((m) => m === skipLine).length >= 2, { what: 'both skips to be logged' });
-  const payments = await platform.sql(`SELECT * FROM ${platform.table('billing', 'payments')} WHERE order_id = $1`, [o.orderId]);
+  await waitFor(() => platform.logs.messages().filter((m) => m === skipLine).length >= 2, {
+    what: 'both skips to be logged',
+  });
+  const payments = await platform.sql(
+    `SELECT * FROM ${platform.table('billing', 'payments')} WHERE order_id = $1`,
+    [o.orderId],
+  );
   expect(payments).toHaveLength(1);
   expect(platform.events.count('PaymentCaptured', o.orderId)).toBe(1);
 });

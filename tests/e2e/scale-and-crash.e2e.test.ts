@@ -44,15 +44,26 @@ async function publishOrders(count: number): Promise<string[]> {
 }
 
 async function paymentsFor(orderIds: string[]): Promise<number> {
-  const [row] = await platform.sql<{ n: string }>(`SELECT count(*) AS n FROM ${platform.table('billing', 'payments')} WHERE order_id = ANY($1)`, [orderIds]);
+  const [row] = await platform.sql<{ n: string }>(
+    `SELECT count(*) AS n FROM ${platform.table('billing', 'payments')} WHERE order_id = ANY($1)`,
+    [orderIds],
+  );
   return Number(row?.n ?? 0);
 }
 
 /** Each order has exactly one PaymentCaptured eventId on Kafka (a re-sent copy carries the same id). */
 async function expectOnePaymentEventEach(orderIds: string[]): Promise<void> {
-  await waitFor(() => orderIds.every((id) => platform.events.count('PaymentCaptured', id) >= 1), { timeoutMs: 60_000, what: 'a PaymentCaptured per order' });
+  await waitFor(() => orderIds.every((id) => platform.events.count('PaymentCaptured', id) >= 1), {
+    timeoutMs: 60_000,
+    what: 'a PaymentCaptured per order',
+  });
   for (const id of orderIds) {
-    const eventIds = new Set(platform.events.ofOrder(id).filter((e) => e.type === 'PaymentCaptured').map((e) => e.payload.eventId));
+    const eventIds = new Set(
+      platform.events
+        .ofOrder(id)
+        .filter((e) => e.type === 'PaymentCaptured')
+        .map((e) => e.payload.eventId),
+    );
     expect(eventIds.size).toBe(1);
   }
 }
@@ -61,7 +72,10 @@ test('two billing instances in one consumer group share 200 orders and charge ea
   const first = await platform.startService('billing');
   const second = await platform.startService('billing');
   const orderIds = await publishOrders(200);
-  await waitFor(async () => (await paymentsFor(orderIds)) === 200, { timeoutMs: 90_000, what: '200 payments' });
+  await waitFor(async () => (await paymentsFor(orderIds)) === 200, {
+    timeoutMs: 90_000,
+    what: '200 payments',
+  });
 
   const admin = platform.kafka.admin();
   await admin.connect();
@@ -74,10 +88,14 @@ test('two billing instances in one consumer group share 200 orders and charge ea
 });
 
 function startBillingProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../services/billing/src/main.ts')], {
-    env: { ...process.env, ...platform.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '../../services/billing/src/main.ts')],
+    {
+      env: { ...process.env, ...platform.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   return child;
 }
 
@@ -86,14 +104,20 @@ test('a billing process killed mid-stream and restarted loses nothing and double
   const orderIds = await publishOrders(total);
   const victim = startBillingProcess();
   const exited = once(victim, 'exit');
-  await waitFor(async () => (await paymentsFor(orderIds)) >= 20, { timeoutMs: 90_000, what: 'billing to be mid-stream' });
+  await waitFor(async () => (await paymentsFor(orderIds)) >= 20, {
+    timeoutMs: 90_000,
+    what: 'billing to be mid-stream',
+  });
   victim.kill('SIGKILL');
   await exited;
   const atKill = await paymentsFor(orderIds);
 
   const survivor = startBillingProcess();
   try {
-    await waitFor(async () => (await paymentsFor(orderIds)) === total, { timeoutMs: 120_000, what: `all ${total} payments after the restart` });
+    await waitFor(async () => (await paymentsFor(orderIds)) === total, {
+      timeoutMs: 120_000,
+      what: `all ${total} payments after the restart`,
+    });
     expect(atKill).toBeLessThan(total);
     await expectOnePaymentEventEach(orderIds);
   } finally {

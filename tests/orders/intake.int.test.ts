@@ -17,13 +17,29 @@ afterAll(async () => {
 });
 
 async function footprint() {
-  const [orders] = await platform.sql<{ n: string }>(`SELECT count(*) AS n FROM ${platform.table('orders', 'orders')}`);
-  const [events] = await platform.sql<{ n: string }>(`SELECT count(*) AS n FROM ${platform.table('orders', 'order_events')}`);
-  const [outbox] = await platform.sql<{ n: string }>(`SELECT count(*) AS n FROM ${platform.table('orders', 'outbox')}`);
-  return { orders: Number(orders!.n), events: Number(events!.n), outbox: Number(outbox!.n), published: platform.events.count('OrderCreated') };
+  const [orders] = await platform.sql<{ n: string }>(
+    `SELECT count(*) AS n FROM ${platform.table('orders', 'orders')}`,
+  );
+  const [events] = await platform.sql<{ n: string }>(
+    `SELECT count(*) AS n FROM ${platform.table('orders', 'order_events')}`,
+  );
+  const [outbox] = await platform.sql<{ n: string }>(
+    `SELECT count(*) AS n FROM ${platform.table('orders', 'outbox')}`,
+  );
+  return {
+    orders: Number(orders!.n),
+    events: Number(events!.n),
+    outbox: Number(outbox!.n),
+    published: platform.events.count('OrderCreated'),
+  };
 }
 
-const valid = () => ({ orderId: randomUUID(), customerId: 'c-42', email: 'ada@example.com', items: [{ itemId: 'ceramic-mug', quantity: 2 }] });
+const valid = () => ({
+  orderId: randomUUID(),
+  customerId: 'c-42',
+  email: 'ada@example.com',
+  items: [{ itemId: 'ceramic-mug', quantity: 2 }],
+});
 
 test('a valid order is answered 201 with catalog prices, stored, and published once', async () => {
   const body = valid();
@@ -36,7 +52,10 @@ test('a valid order is answered 201 with catalog prices, stored, and published o
     totalCents: 2900,
     currency: 'EUR',
   });
-  const published = await waitFor(() => platform.events.ofOrder(body.orderId).find((e) => e.type === 'OrderCreated'), { what: 'OrderCreated on Kafka' });
+  const published = await waitFor(
+    () => platform.events.ofOrder(body.orderId).find((e) => e.type === 'OrderCreated'),
+    { what: 'OrderCreated on Kafka' },
+  );
   expect(published.payload).toMatchObject({ orderId: body.orderId, totalCents: 2900, customerId: 'c-42' });
   expect(published.headers['x-correlation-id']).toBe('trace-1');
   expect(published.key).toBe(body.orderId);
@@ -63,9 +82,24 @@ test('the same orderId with a different body is a 409 conflict', async () => {
 
 test.each([
   ['malformed JSON', 400, 'VALIDATION_FAILED', '{"customerId": '],
-  ['a missing customer and a zero quantity', 400, 'VALIDATION_FAILED', { items: [{ itemId: 'ceramic-mug', quantity: 0 }] }],
-  ['an unknown field', 400, 'VALIDATION_FAILED', { customerId: 'c', items: [{ itemId: 'ceramic-mug', quantity: 1 }], priceCents: 1 }],
-  ['an item not in the catalog', 422, 'UNPROCESSABLE', { customerId: 'c', items: [{ itemId: 'unicorn', quantity: 1 }] }],
+  [
+    'a missing customer and a zero quantity',
+    400,
+    'VALIDATION_FAILED',
+    { items: [{ itemId: 'ceramic-mug', quantity: 0 }] },
+  ],
+  [
+    'an unknown field',
+    400,
+    'VALIDATION_FAILED',
+    { customerId: 'c', items: [{ itemId: 'ceramic-mug', quantity: 1 }], priceCents: 1 },
+  ],
+  [
+    'an item not in the catalog',
+    422,
+    'UNPROCESSABLE',
+    { customerId: 'c', items: [{ itemId: 'unicorn', quantity: 1 }] },
+  ],
   ['a JSON array', 400, 'VALIDATION_FAILED', []],
 ])('%s is refused with %i %s and changes nothing', async (_what, status, code, body) => {
   const before = await footprint();
@@ -89,7 +123,11 @@ test('an unknown item is named in the 422 answer', async () => {
 
 test('another content type is a 415 and a body over the limit a 413', async () => {
   const before = await footprint();
-  const text = await fetch(ordersUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+  const text = await fetch(ordersUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: 'hello',
+  });
   expect(text.status).toBe(415);
   expect(((await text.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   const huge = await postJson(ordersUrl, { customerId: 'x'.repeat(100_000), items: [] });
@@ -112,15 +150,21 @@ test('an order shows its event history, starting with OrderCreated', async () =>
   await postJson(ordersUrl, body);
   const res = await getJson(`${ordersUrl}/${body.orderId}/events`);
   expect(res.status).toBe(200);
-  expect(res.body.events[0]).toMatchObject({ type: 'OrderCreated', payload: { orderId: body.orderId, totalCents: 2900 } });
+  expect(res.body.events[0]).toMatchObject({
+    type: 'OrderCreated',
+    payload: { orderId: body.orderId, totalCents: 2900 },
+  });
 });
 
 test('health and metrics answer', async () => {
   expect((await getJson(`${platform.url('orders')}/health/live`)).status).toBe(200);
-  const ready = await waitFor(async () => {
-    const r = await getJson(`${platform.url('orders')}/health/ready`);
-    return r.status === 200 ? r : undefined;
-  }, { what: 'orders ready' });
+  const ready = await waitFor(
+    async () => {
+      const r = await getJson(`${platform.url('orders')}/health/ready`);
+      return r.status === 200 ? r : undefined;
+    },
+    { what: 'orders ready' },
+  );
   expect(ready.body.checks).toEqual({ database: 'ok', schemaRegistry: 'ok', kafka: 'ok' });
   const metrics = await (await fetch(`${platform.url('orders')}/metrics`)).text();
   expect(metrics).toContain('orderflow_http_requests_total{method="POST",route="/orders",status="201"');

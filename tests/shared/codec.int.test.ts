@@ -16,7 +16,11 @@ import { stackEnv, uniquePrefix } from '../support/platform';
 import { readTopicUntil } from '../support/kafka';
 
 const prefix = uniquePrefix();
-const kafka = new Kafka({ clientId: 'codec-test', brokers: stackEnv.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: 'codec-test',
+  brokers: stackEnv.KAFKA_BROKERS.split(','),
+  logLevel: logLevel.NOTHING,
+});
 const registry = new SchemaRegistryClient({ url: stackEnv.SCHEMA_REGISTRY_URL });
 
 function counting() {
@@ -57,12 +61,18 @@ test('an event encoded through the registry crosses the real broker and decodes 
   const [message] = await readTopicUntil(kafka, topic, (m) => m.length === 1);
 
   const { calls, source } = counting();
-  const reader = new EventCodec({ source, parse: avroTypeOf, readerSchemas: new Map(EVENT_NAMES.map((e) => [e, loadAvroSchema(e)])), writerIds: new Map() });
+  const reader = new EventCodec({
+    source,
+    parse: avroTypeOf,
+    readerSchemas: new Map(EVENT_NAMES.map((e) => [e, loadAvroSchema(e)])),
+    writerIds: new Map(),
+  });
   const decoded = await reader.decode(message!.value);
   expect(decoded).toEqual({ type: 'OrderCreated', schemaId: id, payload: order });
 
   // Warm: a thousand more messages with the same id cost no registry call.
-  for (let i = 0; i < 1000; i++) await reader.decode(writer.encode('OrderCreated', { ...order, eventId: randomUUID() }));
+  for (let i = 0; i < 1000; i++)
+    await reader.decode(writer.encode('OrderCreated', { ...order, eventId: randomUUID() }));
   expect(calls).toEqual([id]);
 });
 
@@ -74,5 +84,7 @@ test('an event that breaks its contract is refused before it is encoded', async 
     readerSchemas: new Map([['OrderCreated', loadAvroSchema('OrderCreated')]]),
     writerIds: new Map([['OrderCreated', registered.get('OrderCreated')!.id]]),
   });
-  expect(() => writer.encode('OrderCreated', { ...order, currency: 'euro' })).toThrow('refusing to publish an invalid OrderCreated');
+  expect(() => writer.encode('OrderCreated', { ...order, currency: 'euro' })).toThrow(
+    'refusing to publish an invalid OrderCreated',
+  );
 });

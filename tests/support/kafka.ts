@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { waitFor } from './wait';
 
-export async function produceRaw(kafka: Kafka, topic: string, messages: { key: string; value: Buffer | null; headers?: Record<string, string> }[]): Promise<void> {
+export async function produceRaw(
+  kafka: Kafka,
+  topic: string,
+  messages: { key: string; value: Buffer | null; headers?: Record<string, string> }[],
+): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   try {

@@ -44,7 +44,8 @@ export function uniquePrefix(): string {
 export class LogCapture extends Writable {
   readonly lines: Record<string, unknown>[] = [];
   override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    for (const line of chunk.toString().split('\n')) if (line) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString().split('\n'))
+      if (line) this.lines.push(JSON.parse(line) as Record<string, unknown>);
     done();
   }
   messages(): string[] {
@@ -67,13 +68,25 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export async function startPlatform(options: { services?: readonly ServiceName[]; env?: Env } = {}): Promise<Platform> {
+export async function startPlatform(
+  options: { services?: readonly ServiceName[]; env?: Env } = {},
+): Promise<Platform> {
   const prefix = uniquePrefix();
   const env: Env = { ...stackEnv, TOPIC_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'info', ...options.env };
   const logs = new LogCapture();
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4 });
-  const kafka = new Kafka({ clientId: 'orderflow-tests', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  await ensureTopics(kafka, platformTopics(prefix, SERVICE_NAMES.map((s) => groupOf(s, prefix))));
+  const kafka = new Kafka({
+    clientId: 'orderflow-tests',
+    brokers: env.KAFKA_BROKERS!.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  await ensureTopics(
+    kafka,
+    platformTopics(
+      prefix,
+      SERVICE_NAMES.map((s) => groupOf(s, prefix)),
+    ),
+  );
   const events = new EventLog(kafka, prefix, env.SCHEMA_REGISTRY_URL!);
   await events.start();
 
@@ -102,7 +115,8 @@ export async function startPlatform(options: { services?: readonly ServiceName[]
     async stop() {
       await Promise.all([...Object.values(services), ...extra].map((s) => s!.stop()));
       await events.stop();
-      for (const service of SERVICE_NAMES) await pool.query(`DROP SCHEMA IF EXISTS ${schemaName(service, prefix)} CASCADE`);
+      for (const service of SERVICE_NAMES)
+        await pool.query(`DROP SCHEMA IF EXISTS ${schemaName(service, prefix)} CASCADE`);
       await pool.end();
     },
   };
@@ -145,10 +159,15 @@ export class EventLog {
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: platformTopics(this.prefix).map((t) => t.topic), fromBeginning: true });
+    await this.consumer.subscribe({
+      topics: platformTopics(this.prefix).map((t) => t.topic),
+      fromBeginning: true,
+    });
     await this.consumer.run({
       eachMessage: async ({ topic, message }) => {
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
         try {
           const decoded = await this.codec.decode<Record<string, unknown>>(message.value);
           this.events.push({ ...decoded, topic, key: String(message.key), headers });
@@ -164,7 +183,9 @@ export class EventLog {
   }
 
   count(type: string, orderId?: string): number {
-    return this.events.filter((e) => e.type === type && (orderId === undefined || e.payload.orderId === orderId)).length;
+    return this.events.filter(
+      (e) => e.type === type && (orderId === undefined || e.payload.orderId === orderId),
+    ).length;
   }
 
   async stop(): Promise<void> {
@@ -172,7 +193,11 @@ export class EventLog {
   }
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -189,7 +214,12 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
 }
 
 /** Waits until an order reaches `status` (and no later than the deadline). */
-export async function waitForStatus(platform: Platform, orderId: string, status: string, timeoutMs = 60_000): Promise<any> {
+export async function waitForStatus(
+  platform: Platform,
+  orderId: string,
+  status: string,
+  timeoutMs = 60_000,
+): Promise<any> {
   return waitFor(
     async () => {
       const { body } = await getJson(`${platform.url('orders')}/orders/${orderId}`);

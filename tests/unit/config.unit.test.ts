@@ -24,9 +24,21 @@ test('with nothing set, a service finds the local stack at its defaults', () => 
 
 test('one error lists every bad value at once, each by name', () => {
   const problems = problemsOf(() =>
-    billingConfig({ KAFKA_BROKERS: 'nohostport', PORT: '70000', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', PAYMENT_LIMIT_CENTS: '-1' }),
+    billingConfig({
+      KAFKA_BROKERS: 'nohostport',
+      PORT: '70000',
+      DATABASE_URL: 'mysql://x',
+      LOG_LEVEL: 'loud',
+      PAYMENT_LIMIT_CENTS: '-1',
+    }),
   );
-  expect(problems.map((p) => p.split(' ')[0])).toEqual(['KAFKA_BROKERS', 'DATABASE_URL', 'LOG_LEVEL', 'PORT', 'PAYMENT_LIMIT_CENTS']);
+  expect(problems.map((p) => p.split(' ')[0])).toEqual([
+    'KAFKA_BROKERS',
+    'DATABASE_URL',
+    'LOG_LEVEL',
+    'PORT',
+    'PAYMENT_LIMIT_CENTS',
+  ]);
 });
 
 test('SASL without credentials is refused, naming what is missing', () => {
@@ -38,11 +50,16 @@ test('SASL without credentials is refused, naming what is missing', () => {
 test('a secret can come from a file named by NAME_FILE', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orderflow-'));
   writeFileSync(join(dir, 'pw'), 's3cret\n');
-  const config = loadServiceConfig('x', 1, {}, { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: join(dir, 'pw') });
+  const config = loadServiceConfig(
+    'x',
+    1,
+    {},
+    { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: join(dir, 'pw') },
+  );
   expect(config.kafka.sasl).toEqual({ mechanism: 'plain', username: 'u', password: 's3cret' });
-  expect(problemsOf(() => loadServiceConfig('x', 1, { TOKEN: env.text() }, { TOKEN_FILE: join(dir, 'missing') }))).toEqual([
-    `TOKEN cannot be read from TOKEN_FILE=${join(dir, 'missing')}: ENOENT`,
-  ]);
+  expect(
+    problemsOf(() => loadServiceConfig('x', 1, { TOKEN: env.text() }, { TOKEN_FILE: join(dir, 'missing') })),
+  ).toEqual([`TOKEN cannot be read from TOKEN_FILE=${join(dir, 'missing')}: ENOENT`]);
 });
 
 test('error messages never show a password from a URL', () => {

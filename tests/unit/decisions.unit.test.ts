@@ -9,7 +9,10 @@ import { catalogItem } from '@orderflow/shared';
 describe('billing', () => {
   test('captures an order at exactly the limit and declines one cent over it', () => {
     expect(decidePayment({ totalCents: 1000 }, 1000)).toEqual({ outcome: 'CAPTURED' });
-    expect(decidePayment({ totalCents: 1001 }, 1000)).toEqual({ outcome: 'DECLINED', reason: 'LIMIT_EXCEEDED' });
+    expect(decidePayment({ totalCents: 1001 }, 1000)).toEqual({
+      outcome: 'DECLINED',
+      reason: 'LIMIT_EXCEEDED',
+    });
   });
 });
 
@@ -20,7 +23,16 @@ describe('inventory', () => {
   ]);
 
   test('reserves every line when all are in stock, summing repeated items', () => {
-    expect(decideReservation([{ itemId: 'a', quantity: 2 }, { itemId: 'a', quantity: 3 }, { itemId: 'b', quantity: 1 }], stock)).toEqual({
+    expect(
+      decideReservation(
+        [
+          { itemId: 'a', quantity: 2 },
+          { itemId: 'a', quantity: 3 },
+          { itemId: 'b', quantity: 1 },
+        ],
+        stock,
+      ),
+    ).toEqual({
       outcome: 'RESERVED',
       lines: [
         { itemId: 'a', quantity: 5 },
@@ -30,7 +42,15 @@ describe('inventory', () => {
   });
 
   test('rejects the whole order when one line is short, naming only the short lines', () => {
-    expect(decideReservation([{ itemId: 'a', quantity: 1 }, { itemId: 'b', quantity: 2 }], stock)).toEqual({
+    expect(
+      decideReservation(
+        [
+          { itemId: 'a', quantity: 1 },
+          { itemId: 'b', quantity: 2 },
+        ],
+        stock,
+      ),
+    ).toEqual({
       outcome: 'INSUFFICIENT',
       shortfall: [{ itemId: 'b', requested: 2, available: 1 }],
     });
@@ -58,7 +78,13 @@ describe('shipping', () => {
 });
 
 describe('notifications', () => {
-  const base = { eventId: 'e', orderId: 'o-1', occurredAt: '2026-11-23T10:00:00.000Z', customerId: 'c-1', currency: 'EUR' };
+  const base = {
+    eventId: 'e',
+    orderId: 'o-1',
+    occurredAt: '2026-11-23T10:00:00.000Z',
+    customerId: 'c-1',
+    currency: 'EUR',
+  };
 
   test('writes to the customer email, or to a placeholder that never delivers', () => {
     expect(recipientOf({ customerId: 'c-1', email: 'ada@example.com' })).toBe('ada@example.com');
@@ -66,7 +92,10 @@ describe('notifications', () => {
   });
 
   test('tells the amount charged in the currency of the payment', () => {
-    const email = composeEmail({ kind: 'PAYMENT_CAPTURED', event: { ...base, paymentId: 'p', amountCents: 123456, items: [] } });
+    const email = composeEmail({
+      kind: 'PAYMENT_CAPTURED',
+      event: { ...base, paymentId: 'p', amountCents: 123456, items: [] },
+    });
     expect(email).toMatchObject({ kind: 'PAYMENT_CAPTURED', to: 'c-1@customers.invalid' });
     expect(email.text).toContain('1234.56 EUR');
   });
@@ -74,7 +103,13 @@ describe('notifications', () => {
 
 describe('orders', () => {
   test('prices lines from the catalog and totals them', () => {
-    const pricing = priceOrder([{ itemId: 'ceramic-mug', quantity: 3 }, { itemId: 'espresso-beans-1kg', quantity: 1 }], catalogItem);
+    const pricing = priceOrder(
+      [
+        { itemId: 'ceramic-mug', quantity: 3 },
+        { itemId: 'espresso-beans-1kg', quantity: 1 },
+      ],
+      catalogItem,
+    );
     expect(pricing).toEqual({
       ok: true,
       items: [
@@ -86,7 +121,16 @@ describe('orders', () => {
   });
 
   test('refuses unknown and repeated items, naming each', () => {
-    expect(priceOrder([{ itemId: 'nope', quantity: 1 }, { itemId: 'ceramic-mug', quantity: 1 }, { itemId: 'ceramic-mug', quantity: 2 }], catalogItem)).toEqual({
+    expect(
+      priceOrder(
+        [
+          { itemId: 'nope', quantity: 1 },
+          { itemId: 'ceramic-mug', quantity: 1 },
+          { itemId: 'ceramic-mug', quantity: 2 },
+        ],
+        catalogItem,
+      ),
+    ).toEqual({
       ok: false,
       unknownItems: ['nope'],
       duplicateItems: ['ceramic-mug'],
@@ -95,7 +139,11 @@ describe('orders', () => {
 
   test('fingerprints what was asked, not how it was spelled', () => {
     const a = requestFingerprint({ customerId: 'c', items: [{ itemId: 'x', quantity: 1 }] });
-    const b = requestFingerprint({ items: [{ quantity: 1, itemId: 'x' }], customerId: 'c', email: null } as never);
+    const b = requestFingerprint({
+      items: [{ quantity: 1, itemId: 'x' }],
+      customerId: 'c',
+      email: null,
+    } as never);
     const c = requestFingerprint({ customerId: 'c', items: [{ itemId: 'x', quantity: 2 }] });
     expect(a).toBe(b);
     expect(a).not.toBe(c);

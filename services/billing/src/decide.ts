@@ -5,5 +5,7 @@ export type PaymentDecision = { outcome: 'CAPTURED' } | { outcome: 'DECLINED'; r
 
 /** Captures a payment unless the order's total exceeds the configured limit. */
 export function decidePayment(order: Pick<OrderCreated, 'totalCents'>, limitCents: number): PaymentDecision {
-  return order.totalCents > limitCents ? { outcome: 'DECLINED', reason: 'LIMIT_EXCEEDED' } : { outcome: 'CAPTURED' };
+  return order.totalCents > limitCents
+    ? { outcome: 'DECLINED', reason: 'LIMIT_EXCEEDED' }
+    : { outcome: 'CAPTURED' };
 }

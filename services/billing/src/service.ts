@@ -16,7 +16,12 @@ import { decidePayment } from './decide';
 export type BillingConfig = ServiceConfig & { own: { PAYMENT_LIMIT_CENTS: number } };
 
 export function readConfig(source: Env): BillingConfig {
-  return loadServiceConfig('billing', DEFAULT_PORTS.billing, { PAYMENT_LIMIT_CENTS: env.int(0, Number.MAX_SAFE_INTEGER, 100_000) }, source);
+  return loadServiceConfig(
+    'billing',
+    DEFAULT_PORTS.billing,
+    { PAYMENT_LIMIT_CENTS: env.int(0, Number.MAX_SAFE_INTEGER, 100_000) },
+    source,
+  );
 }
 
 const DDL = [
@@ -53,34 +58,59 @@ export function billing(limitCents: number): ServiceDefinition {
     ddl: DDL,
     produces: ['PaymentCaptured', 'PaymentDeclined', 'PaymentRefunded'],
     handlers: () => ({
-      async OrderCreated(order, { tx, log, publish }) {
-        const decision = decidePayment(order, limitCents);
-        const paymentId = randomUUID();
-        const { rowCount } = await tx.query(
-          `INSERT INTO payments (order_id, payment_id, customer_id, email, amount_cents, currency, status, decline_reason)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING`,
-          [order.orderId, paymentId, order.customerId, order.email ?? null, order.totalCents, order.currency, decision.outcome, decision.outcome === 'DECLINED' ? decision.reason : null],
-        );
-        if (rowCount === 0) {
-          log.info(`Billing skipped duplicate OrderCreated for orderId ${order.orderId}`);
-          return;
-        }
-        const common = {
-          eventId: randomUUID(),
-          orderId: order.orderId,
-          occurredAt: new Date().toISOString(),
-          customerId: order.customerId,
-          email: order.email ?? null,
-          amountCents: order.totalCents,
-          currency: order.currency,
-        };
-        if (decision.outcome === 'CAPTURED') {
-          publish('PaymentCaptured', { ...common, paymentId, items: order.items.map(({ itemId, quantity }) => ({ itemId, quantity })) });
-          log.info({ amountCents: order.totalCents }, 'payment captured');
-        } else {
-          publish('PaymentDeclined', { ...common, reason: decision.reason });
-          log.info({ amountCents: order.totalCents, limitCents }, 'payment declined');
-        }
+      // One INSERT for the whole run; the payment ids it returns are the orders charged now.
+      OrderCreated: {
+        async batch(items, tx) {
+          const payments = items.map(({ event: order, ctx }) => ({
+            order,
+            ctx,
+            decision: decidePayment(order, limitCents),
+            paymentId: randomUUID(),
+          }));
+          const { rows } = await tx.query<{ payment_id: string }>(
+            `INSERT INTO payments (order_id, payment_id, customer_id, email, amount_cents, currency, status, decline_reason)
+             SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[])
+             ON CONFLICT (order_id) DO NOTHING RETURNING payment_id`,
+            [
+              payments.map((p) => p.order.orderId),
+              payments.map((p) => p.paymentId),
+              payments.map((p) => p.order.customerId),
+              payments.map((p) => p.order.email ?? null),
+              payments.map((p) => p.order.totalCents),
+              payments.map((p) => p.order.currency),
+              payments.map((p) => p.decision.outcome),
+              payments.map((p) => (p.decision.outcome === 'DECLINED' ? p.decision.reason : null)),
+            ],
+          );
+          const charged = new Set(rows.map((r) => r.payment_id));
+          for (const { order, ctx, decision, paymentId } of payments) {
+            const { log, publish } = ctx;
+            if (!charged.has(paymentId)) {
+              log.info(`Billing skipped duplicate OrderCreated for orderId ${order.orderId}`);
+              continue;
+            }
+            const common = {
+              eventId: randomUUID(),
+              orderId: order.orderId,
+              occurredAt: new Date().toISOString(),
+              customerId: order.customerId,
+              email: order.email ?? null,
+              amountCents: order.totalCents,
+              currency: order.currency,
+            };
+            if (decision.outcome === 'CAPTURED') {
+              publish('PaymentCaptured', {
+                ...common,
+                paymentId,
+                items: order.items.map(({ itemId, quantity }) => ({ itemId, quantity })),
+              });
+              log.info({ amountCents: order.totalCents }, 'payment captured');
+            } else {
+              publish('PaymentDeclined', { ...common, reason: decision.reason });
+              log.info({ amountCents: order.totalCents, limitCents }, 'payment declined');
+            }
+          }
+        },
       },
 
       async InventoryInsufficient(shortage, { tx, log, publish }) {
@@ -110,7 +140,9 @@ export function billing(limitCents: number): ServiceDefinition {
     }),
     routes(router, { db }) {
       router.get('/payments/:orderId', async (ctx) => {
-        const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [ctx.params.orderId]);
+        const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [
+          ctx.params.orderId,
+        ]);
         const p = rows[0];
         if (!p) throw new NotFoundError(`no payment for order ${ctx.params.orderId}`);
         ctx.body = {

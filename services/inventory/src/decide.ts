@@ -11,13 +11,17 @@ export interface Shortfall {
   available: number;
 }
 
-export type ReservationDecision = { outcome: 'RESERVED'; lines: Line[] } | { outcome: 'INSUFFICIENT'; shortfall: Shortfall[] };
+export type ReservationDecision =
+  { outcome: 'RESERVED'; lines: Line[] } | { outcome: 'INSUFFICIENT'; shortfall: Shortfall[] };
 
 /**
  * Lines for the same item are summed first; an item missing from `available` has none.
  * All or nothing: a single short line rejects the whole order.
  */
-export function decideReservation(lines: Line[], available: ReadonlyMap<string, number>): ReservationDecision {
+export function decideReservation(
+  lines: Line[],
+  available: ReadonlyMap<string, number>,
+): ReservationDecision {
   const wanted = new Map<string, number>();
   for (const { itemId, quantity } of lines) wanted.set(itemId, (wanted.get(itemId) ?? 0) + quantity);
   const shortfall = [...wanted]

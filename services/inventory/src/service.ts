@@ -81,7 +81,10 @@ export const inventory: ServiceDefinition = {
       const decision = decideReservation(payment.items, new Map(rows.map((r) => [r.item_id, r.available])));
       const base = { eventId: randomUUID(), orderId: payment.orderId, occurredAt: new Date().toISOString() };
       if (decision.outcome === 'INSUFFICIENT') {
-        await tx.query('UPDATE reservations SET lines = $2 WHERE order_id = $1', [payment.orderId, JSON.stringify(decision.shortfall)]);
+        await tx.query('UPDATE reservations SET lines = $2 WHERE order_id = $1', [
+          payment.orderId,
+          JSON.stringify(decision.shortfall),
+        ]);
         publish('InventoryInsufficient', { ...base, items: decision.shortfall });
         log.info({ shortfall: decision.shortfall }, 'insufficient stock');
         return;

@@ -30,13 +30,33 @@ export function composeEmail(source: Source): Email {
   const to = recipientOf(event);
   switch (source.kind) {
     case 'PAYMENT_CAPTURED':
-      return { kind: source.kind, to, subject: `Payment received for order ${event.orderId}`, text: `We charged ${money(source.event.amountCents, source.event.currency)} for order ${event.orderId}.` };
+      return {
+        kind: source.kind,
+        to,
+        subject: `Payment received for order ${event.orderId}`,
+        text: `We charged ${money(source.event.amountCents, source.event.currency)} for order ${event.orderId}.`,
+      };
     case 'PAYMENT_DECLINED':
-      return { kind: source.kind, to, subject: `Payment declined for order ${event.orderId}`, text: `We could not charge ${money(source.event.amountCents, source.event.currency)} for order ${event.orderId} (${source.event.reason}). Nothing was charged.` };
+      return {
+        kind: source.kind,
+        to,
+        subject: `Payment declined for order ${event.orderId}`,
+        text: `We could not charge ${money(source.event.amountCents, source.event.currency)} for order ${event.orderId} (${source.event.reason}). Nothing was charged.`,
+      };
     case 'PAYMENT_REFUNDED':
-      return { kind: source.kind, to, subject: `Refund for order ${event.orderId}`, text: `Some items of order ${event.orderId} are out of stock; we refunded ${money(source.event.amountCents, source.event.currency)}.` };
+      return {
+        kind: source.kind,
+        to,
+        subject: `Refund for order ${event.orderId}`,
+        text: `Some items of order ${event.orderId} are out of stock; we refunded ${money(source.event.amountCents, source.event.currency)}.`,
+      };
     case 'SHIPPING_SCHEDULED':
-      return { kind: source.kind, to, subject: `Order ${event.orderId} ships soon`, text: `${source.event.carrier} picks up order ${event.orderId} on ${source.event.scheduledFor.slice(0, 10)}.` };
+      return {
+        kind: source.kind,
+        to,
+        subject: `Order ${event.orderId} ships soon`,
+        text: `${source.event.carrier} picks up order ${event.orderId} on ${source.event.scheduledFor.slice(0, 10)}.`,
+      };
     default: {
       const unreachable: never = source;
       throw new Error(`no email for ${JSON.stringify(unreachable)}`);

@@ -21,7 +21,10 @@ export function readConfig(source: Env): NotificationsConfig {
   return loadServiceConfig(
     'notifications',
     DEFAULT_PORTS.notifications,
-    { SMTP_URL: env.optionalUrl(['smtp:', 'smtps:']), MAIL_FROM: env.text('orderflow <orders@orderflow.invalid>') },
+    {
+      SMTP_URL: env.optionalUrl(['smtp:', 'smtps:']),
+      MAIL_FROM: env.text('orderflow <orders@orderflow.invalid>'),
+    },
     source,
   );
 }
@@ -52,7 +55,11 @@ interface NotificationRow {
 export function notifications(config: NotificationsConfig['own']): ServiceDefinition {
   const transport = config.SMTP_URL ? nodemailer.createTransport(config.SMTP_URL) : undefined;
 
-  async function notify(email: Email, source: { eventId: string; orderId: string }, { tx, log, publish }: HandlerContext) {
+  async function notify(
+    email: Email,
+    source: { eventId: string; orderId: string },
+    { tx, log, publish }: HandlerContext,
+  ) {
     const notificationId = randomUUID();
     const { rowCount } = await tx.query(
       `INSERT INTO notifications (notification_id, source_event_id, order_id, kind, recipient, subject, body)
@@ -61,7 +68,13 @@ export function notifications(config: NotificationsConfig['own']): ServiceDefini
     );
     if (rowCount === 0) return;
     // Sent before the transaction commits: a crash in between re-sends (at least once), never skips.
-    if (transport) await transport.sendMail({ from: config.MAIL_FROM, to: email.to, subject: email.subject, text: email.text });
+    if (transport)
+      await transport.sendMail({
+        from: config.MAIL_FROM,
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+      });
     else log.info({ to: email.to, subject: email.subject }, 'email (no SMTP_URL set, logged only)');
     publish('EmailSent', {
       eventId: randomUUID(),
@@ -82,12 +95,16 @@ export function notifications(config: NotificationsConfig['own']): ServiceDefini
       PaymentCaptured: (event, ctx) => notify(composeEmail({ kind: 'PAYMENT_CAPTURED', event }), event, ctx),
       PaymentDeclined: (event, ctx) => notify(composeEmail({ kind: 'PAYMENT_DECLINED', event }), event, ctx),
       PaymentRefunded: (event, ctx) => notify(composeEmail({ kind: 'PAYMENT_REFUNDED', event }), event, ctx),
-      ShippingScheduled: (event, ctx) => notify(composeEmail({ kind: 'SHIPPING_SCHEDULED', event }), event, ctx),
+      ShippingScheduled: (event, ctx) =>
+        notify(composeEmail({ kind: 'SHIPPING_SCHEDULED', event }), event, ctx),
     }),
     routes(router, { db }) {
       router.get('/notifications', async (ctx) => {
         const orderId = ctx.query.orderId;
-        if (Array.isArray(orderId)) throw new ValidationError('orderId may be given once', { details: [{ path: '/orderId', message: 'repeated' }] });
+        if (Array.isArray(orderId))
+          throw new ValidationError('orderId may be given once', {
+            details: [{ path: '/orderId', message: 'repeated' }],
+          });
         const { rows } = await db.query<NotificationRow>(
           `SELECT * FROM notifications WHERE $1::text IS NULL OR order_id = $1 ORDER BY sent_at DESC LIMIT 100`,
           [orderId ?? null],

@@ -9,15 +9,31 @@ export interface PricedLine {
   unitPriceCents: number;
 }
 
-export type Pricing = { ok: true; items: PricedLine[]; totalCents: number } | { ok: false; unknownItems: string[]; duplicateItems: string[] };
+export type Pricing =
+  | { ok: true; items: PricedLine[]; totalCents: number }
+  | { ok: false; unknownItems: string[]; duplicateItems: string[] };
 
-export function priceOrder(items: CreateOrderRequest['items'], catalog: (itemId: string) => CatalogItem | undefined): Pricing {
+export function priceOrder(
+  items: CreateOrderRequest['items'],
+  catalog: (itemId: string) => CatalogItem | undefined,
+): Pricing {
   const seen = new Set<string>();
-  const duplicateItems = items.filter(({ itemId }) => seen.size === seen.add(itemId).size).map((i) => i.itemId);
+  const duplicateItems = items
+    .filter(({ itemId }) => seen.size === seen.add(itemId).size)
+    .map((i) => i.itemId);
   const unknownItems = items.filter(({ itemId }) => !catalog(itemId)).map((i) => i.itemId);
-  if (unknownItems.length > 0 || duplicateItems.length > 0) return { ok: false, unknownItems, duplicateItems };
-  const priced = items.map(({ itemId, quantity }) => ({ itemId, quantity, unitPriceCents: catalog(itemId)!.priceCents }));
-  return { ok: true, items: priced, totalCents: priced.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0) };
+  if (unknownItems.length > 0 || duplicateItems.length > 0)
+    return { ok: false, unknownItems, duplicateItems };
+  const priced = items.map(({ itemId, quantity }) => ({
+    itemId,
+    quantity,
+    unitPriceCents: catalog(itemId)!.priceCents,
+  }));
+  return {
+    ok: true,
+    items: priced,
+    totalCents: priced.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0),
+  };
 }
 
 /** Identifies what was asked, independent of key order: the same orderId with another fingerprint is a conflict. */
@@ -30,7 +46,15 @@ export function requestFingerprint(request: CreateOrderRequest): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
-export const ORDER_STATUSES = ['CREATED', 'PAID', 'DECLINED', 'RESERVED', 'SHIPPED', 'REJECTED', 'REFUNDED'] as const;
+export const ORDER_STATUSES = [
+  'CREATED',
+  'PAID',
+  'DECLINED',
+  'RESERVED',
+  'SHIPPED',
+  'REJECTED',
+  'REFUNDED',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** The status each event moves an order to; events that change nothing map to undefined. */
@@ -46,7 +70,15 @@ const STATUS_AFTER: Partial<Record<EventName, OrderStatus>> = {
 
 // Events of one order arrive on different topics, so in any order. Each saga path only
 // moves forward, so the furthest status seen is the current one, whatever the arrival order.
-const RANK: Record<OrderStatus, number> = { CREATED: 0, PAID: 1, DECLINED: 2, RESERVED: 2, REJECTED: 3, SHIPPED: 3, REFUNDED: 4 };
+const RANK: Record<OrderStatus, number> = {
+  CREATED: 0,
+  PAID: 1,
+  DECLINED: 2,
+  RESERVED: 2,
+  REJECTED: 3,
+  SHIPPED: 3,
+  REFUNDED: 4,
+};
 
 export function nextStatus(current: OrderStatus, event: EventName): OrderStatus {
   const after = STATUS_AFTER[event];

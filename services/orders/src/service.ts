@@ -92,7 +92,11 @@ interface EventRow {
 
 const validateRequest = validatorFor<CreateOrderRequest>('requests/CreateOrderRequest.json');
 
-async function recordEvent(tx: Tx, type: EventName, event: { eventId: string; orderId: string; occurredAt: string }): Promise<boolean> {
+async function recordEvent(
+  tx: Tx,
+  type: EventName,
+  event: { eventId: string; orderId: string; occurredAt: string },
+): Promise<boolean> {
   const { rowCount } = await tx.query(
     `INSERT INTO order_events (order_id, event_id, event_type, payload, occurred_at)
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
@@ -102,7 +106,11 @@ async function recordEvent(tx: Tx, type: EventName, event: { eventId: string; or
 }
 
 /** Saga outcomes: the status an order ends in. */
-const FINAL: Partial<Record<OrderStatus, string>> = { SHIPPED: 'shipped', DECLINED: 'declined', REFUNDED: 'refunded' };
+const FINAL: Partial<Record<OrderStatus, string>> = {
+  SHIPPED: 'shipped',
+  DECLINED: 'declined',
+  REFUNDED: 'refunded',
+};
 
 function projectionHandlers({ metrics }: AppContext): Handlers {
   const project =
@@ -120,10 +128,14 @@ function projectionHandlers({ metrics }: AppContext): Handlers {
       }
       const status = nextStatus(current, type);
       if (status !== current) {
-        await tx.query('UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1', [event.orderId, status]);
+        await tx.query('UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1', [
+          event.orderId,
+          status,
+        ]);
         log.info({ from: current, to: status }, 'order status changed');
         const outcome = FINAL[status];
-        if (outcome) metrics.sagaDuration.observe({ outcome }, (Date.now() - rows[0]!.created_at.getTime()) / 1000);
+        if (outcome)
+          metrics.sagaDuration.observe({ outcome }, (Date.now() - rows[0]!.created_at.getTime()) / 1000);
       }
     };
   return Object.fromEntries(PROJECTED.map((type) => [type, project(type)])) as Handlers;
@@ -151,7 +163,8 @@ function correlationIdOf(ctx: Context): string {
 async function placeOrder(ctx: Context, { db, codec, config, relay, logger }: AppContext): Promise<void> {
   const body = await readJsonBody(ctx, '64kb');
   const violations = validateRequest.check(body);
-  if (violations.length > 0) throw new ValidationError('the order does not match CreateOrderRequest', { details: violations });
+  if (violations.length > 0)
+    throw new ValidationError('the order does not match CreateOrderRequest', { details: violations });
   const request = body as CreateOrderRequest;
 
   const pricing = priceOrder(request.items, catalogItem);
@@ -186,7 +199,16 @@ async function placeOrder(ctx: Context, { db, codec, config, relay, logger }: Ap
     const inserted = await tx.query<OrderRow>(
       `INSERT INTO orders (order_id, customer_id, email, items, total_cents, currency, fingerprint, status, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'CREATED', $8, $8) ON CONFLICT (order_id) DO NOTHING RETURNING *`,
-      [event.orderId, event.customerId, event.email, JSON.stringify(event.items), event.totalCents, event.currency, fingerprint, event.occurredAt],
+      [
+        event.orderId,
+        event.customerId,
+        event.email,
+        JSON.stringify(event.items),
+        event.totalCents,
+        event.currency,
+        fingerprint,
+        event.occurredAt,
+      ],
     );
     if (inserted.rows[0]) {
       await recordEvent(tx, 'OrderCreated', event);
@@ -202,7 +224,10 @@ async function placeOrder(ctx: Context, { db, codec, config, relay, logger }: Ap
   }
   if (outcome.created) {
     relay.kick();
-    logger.info({ orderId: event.orderId, eventId: event.eventId, correlationId, totalCents: event.totalCents }, 'order accepted');
+    logger.info(
+      { orderId: event.orderId, eventId: event.eventId, correlationId, totalCents: event.totalCents },
+      'order accepted',
+    );
   }
   ctx.status = outcome.created ? 201 : 200;
   ctx.set('Location', `/orders/${encodeURIComponent(event.orderId)}`);
@@ -235,7 +260,11 @@ export const orders: ServiceDefinition = {
       const events = await eventsOf(app.db, order.order_id);
       ctx.body = {
         ...orderView(order),
-        timeline: events.map((e) => ({ type: e.event_type, eventId: e.event_id, occurredAt: e.occurred_at.toISOString() })),
+        timeline: events.map((e) => ({
+          type: e.event_type,
+          eventId: e.event_id,
+          occurredAt: e.occurred_at.toISOString(),
+        })),
       };
     });
     router.get('/orders/:id/events', async (ctx) => {
@@ -243,7 +272,13 @@ export const orders: ServiceDefinition = {
       const events = await eventsOf(app.db, order.order_id);
       ctx.body = {
         orderId: order.order_id,
-        events: events.map((e) => ({ seq: Number(e.seq), type: e.event_type, eventId: e.event_id, occurredAt: e.occurred_at.toISOString(), payload: e.payload })),
+        events: events.map((e) => ({
+          seq: Number(e.seq),
+          type: e.event_type,
+          eventId: e.event_id,
+          occurredAt: e.occurred_at.toISOString(),
+          payload: e.payload,
+        })),
       };
     });
   },

@@ -14,7 +14,9 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<st
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = [...new Map(specs.map((s) => [s.topic, s])).values()].filter((s) => !existing.has(s.topic));
+    const missing = [...new Map(specs.map((s) => [s.topic, s])).values()].filter(
+      (s) => !existing.has(s.topic),
+    );
     if (missing.length === 0) return [];
     await admin.createTopics({
       waitForLeaders: true,

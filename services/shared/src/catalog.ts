@@ -15,7 +15,12 @@ export const DEMO_CATALOG: readonly CatalogItem[] = [
   { itemId: 'pour-over-kettle', name: 'Pour-over kettle', priceCents: 5_900, initialStock: 1_000_000 },
   { itemId: 'ceramic-mug', name: 'Ceramic mug', priceCents: 1_450, initialStock: 1_000_000 },
   { itemId: 'burr-grinder', name: 'Burr grinder', priceCents: 18_900, initialStock: 1_000_000 },
-  { itemId: 'espresso-machine', name: 'Dual-boiler espresso machine', priceCents: 189_000, initialStock: 1_000 },
+  {
+    itemId: 'espresso-machine',
+    name: 'Dual-boiler espresso machine',
+    priceCents: 189_000,
+    initialStock: 1_000,
+  },
   { itemId: 'limited-print', name: 'Limited art print (signed)', priceCents: 9_900, initialStock: 5 },
 ];
 

@@ -29,7 +29,8 @@ const parsers = {
     (min: number, max: number) =>
     (raw: string): number => {
       const n = Number(raw);
-      if (!/^-?\d+$/.test(raw.trim()) || n < min || n > max) throw `must be a whole number from ${min} to ${max}, got "${raw}"`;
+      if (!/^-?\d+$/.test(raw.trim()) || n < min || n > max)
+        throw `must be a whole number from ${min} to ${max}, got "${raw}"`;
       return n;
     },
   url:
@@ -41,13 +42,18 @@ const parsers = {
       } catch {
         throw `must be a URL, got "${redactUrl(raw)}"`;
       }
-      if (!protocols.includes(url.protocol)) throw `must be a ${protocols.join(' or ')} URL, got "${redactUrl(raw)}"`;
+      if (!protocols.includes(url.protocol))
+        throw `must be a ${protocols.join(' or ')} URL, got "${redactUrl(raw)}"`;
       return raw.replace(/\/+$/, '');
     },
   hostPorts: (raw: string): string[] => {
-    const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = list.filter((hp) => !/^[^\s:]+:\d{1,5}$/.test(hp));
-    if (list.length === 0 || bad.length > 0) throw `must be a comma-separated list of host:port, got "${raw}"`;
+    if (list.length === 0 || bad.length > 0)
+      throw `must be a comma-separated list of host:port, got "${raw}"`;
     return list;
   },
   oneOf:
@@ -173,10 +179,18 @@ export function loadServiceConfig<S extends Spec>(
   const raw = attempt(() => readEnv({ ...commonSpec, PORT: env.port(defaultPort) }, source));
   const own = attempt(() => readEnv(ownSpec, source));
   const saslSet = Boolean(source.KAFKA_SASL_MECHANISM);
-  if (saslSet && !(source.KAFKA_SASL_USERNAME && (source.KAFKA_SASL_PASSWORD || source.KAFKA_SASL_PASSWORD_FILE))) {
-    problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set');
+  if (
+    saslSet &&
+    !(source.KAFKA_SASL_USERNAME && (source.KAFKA_SASL_PASSWORD || source.KAFKA_SASL_PASSWORD_FILE))
+  ) {
+    problems.push(
+      'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set',
+    );
   }
-  if (Boolean(source.SCHEMA_REGISTRY_USERNAME) !== Boolean(source.SCHEMA_REGISTRY_PASSWORD || source.SCHEMA_REGISTRY_PASSWORD_FILE)) {
+  if (
+    Boolean(source.SCHEMA_REGISTRY_USERNAME) !==
+    Boolean(source.SCHEMA_REGISTRY_PASSWORD || source.SCHEMA_REGISTRY_PASSWORD_FILE)
+  ) {
     problems.push('SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD must be set together');
   }
   if (problems.length > 0 || !raw || !own) throw new ConfigError(problems);
@@ -187,7 +201,11 @@ export function loadServiceConfig<S extends Spec>(
       brokers: raw.KAFKA_BROKERS,
       ssl: raw.KAFKA_SSL,
       sasl: raw.KAFKA_SASL_MECHANISM
-        ? { mechanism: raw.KAFKA_SASL_MECHANISM, username: raw.KAFKA_SASL_USERNAME!, password: raw.KAFKA_SASL_PASSWORD! }
+        ? {
+            mechanism: raw.KAFKA_SASL_MECHANISM,
+            username: raw.KAFKA_SASL_USERNAME!,
+            password: raw.KAFKA_SASL_PASSWORD!,
+          }
         : undefined,
     },
     registry: {

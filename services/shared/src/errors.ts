@@ -92,9 +92,12 @@ export function isTransient(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown; retriable?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   if (typeof e.code === 'string') {
-    if (TRANSIENT_PG_CODES.has(e.code) || TRANSIENT_NET_CODES.has(e.code) || e.code.startsWith('08')) return true;
+    if (TRANSIENT_PG_CODES.has(e.code) || TRANSIENT_NET_CODES.has(e.code) || e.code.startsWith('08'))
+      return true;
   }
   if (e.retriable === true) return true; // kafkajs errors carry this flag
   const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|fetch failed/i.test(message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|fetch failed/i.test(
+    message,
+  );
 }

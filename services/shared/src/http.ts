@@ -87,18 +87,32 @@ function answerError(ctx: Context, err: unknown, logger: Logger): void {
     ctx.status = err.status;
     ctx.body = {
       error: err.expose
-        ? { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) }
+        ? {
+            code: err.code,
+            message: err.message,
+            ...(err.details === undefined ? {} : { details: err.details }),
+          }
         : { code: 'INTERNAL', message: 'internal error' },
     };
     if (err.status >= 500) logger.error({ err, path: ctx.path }, 'request failed');
     return;
   }
-  if (isTransient(err)) return answerError(ctx, new UnavailableError('a dependency is unavailable; try again', { cause: err }), logger);
+  if (isTransient(err))
+    return answerError(
+      ctx,
+      new UnavailableError('a dependency is unavailable; try again', { cause: err }),
+      logger,
+    );
   // Errors from Koa, the router and the body parser carry a status and whether to show it.
   const { status, expose, message } = err as { status?: number; expose?: boolean; message?: string };
   if (status && status >= 400 && status < 500) {
     ctx.status = status;
-    ctx.body = { error: { code: CLIENT_ERROR_CODES[status] ?? 'BAD_REQUEST', message: expose && message ? message : 'bad request' } };
+    ctx.body = {
+      error: {
+        code: CLIENT_ERROR_CODES[status] ?? 'BAD_REQUEST',
+        message: expose && message ? message : 'bad request',
+      },
+    };
     return;
   }
   logger.error({ err, path: ctx.path }, 'request failed');
@@ -115,11 +129,15 @@ export async function readJsonBody(ctx: Context, limit = '64kb'): Promise<unknow
     return await coBody.json(ctx, { limit, strict: true });
   } catch (e) {
     const { status, type } = e as { status?: number; type?: string };
-    if (status === 413) throw Object.assign(new Error(`body exceeds ${limit}`), { status: 413, expose: true });
+    if (status === 413)
+      throw Object.assign(new Error(`body exceeds ${limit}`), { status: 413, expose: true });
     if (status === 415) throw e;
-    throw new ValidationError(type === 'encoding.unsupported' ? 'unsupported body encoding' : 'body is not valid JSON', {
-      details: [{ path: '', message: 'malformed JSON' }],
-    });
+    throw new ValidationError(
+      type === 'encoding.unsupported' ? 'unsupported body encoding' : 'body is not valid JSON',
+      {
+        details: [{ path: '', message: 'malformed JSON' }],
+      },
+    );
   }
 }
 

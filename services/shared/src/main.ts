@@ -25,14 +25,16 @@ export function runMain(start: () => Promise<RunningService>): void {
     process.exit(1);
   });
 
-  Promise.resolve().then(start).then(
-    (service) => {
-      running = service;
-      if (stopping) void service.stop();
-    },
-    (err: unknown) => {
-      console.error(err instanceof ConfigError ? err.message : `${(err as Error).message ?? err}`);
-      process.exit(1);
-    },
-  );
+  Promise.resolve()
+    .then(start)
+    .then(
+      (service) => {
+        running = service;
+        if (stopping) void service.stop();
+      },
+      (err: unknown) => {
+        console.error(err instanceof ConfigError ? err.message : `${(err as Error).message ?? err}`);
+        process.exit(1);
+      },
+    );
 }

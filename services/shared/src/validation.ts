@@ -22,7 +22,10 @@ const compiled = new Map<string, ValidateFunction>();
 export function validatorFor<T>(relativePath: string): Validator<T> {
   let validate = compiled.get(relativePath);
   if (!validate) {
-    const schema = JSON.parse(readFileSync(join(SCHEMAS_DIR, relativePath), 'utf8')) as Record<string, unknown>;
+    const schema = JSON.parse(readFileSync(join(SCHEMAS_DIR, relativePath), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     validate = ajv.getSchema(String(schema.$id ?? '')) ?? ajv.compile(schema);
     compiled.set(relativePath, validate);
   }

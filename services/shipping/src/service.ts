@@ -51,7 +51,13 @@ export const shipping: ServiceDefinition = {
       const { rowCount } = await tx.query(
         `INSERT INTO shipments (order_id, shipment_id, carrier, scheduled_for, items)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING`,
-        [reserved.orderId, shipment.shipmentId, shipment.carrier, shipment.scheduledFor, JSON.stringify(shipment.items)],
+        [
+          reserved.orderId,
+          shipment.shipmentId,
+          shipment.carrier,
+          shipment.scheduledFor,
+          JSON.stringify(shipment.items),
+        ],
       );
       if (rowCount === 0) {
         log.info(`Shipping skipped duplicate InventoryReserved for orderId ${reserved.orderId}`);
@@ -70,7 +76,9 @@ export const shipping: ServiceDefinition = {
   }),
   routes(router, { db }) {
     router.get('/shipments/:orderId', async (ctx) => {
-      const { rows } = await db.query<ShipmentRow>('SELECT * FROM shipments WHERE order_id = $1', [ctx.params.orderId]);
+      const { rows } = await db.query<ShipmentRow>('SELECT * FROM shipments WHERE order_id = $1', [
+        ctx.params.orderId,
+      ]);
       const s = rows[0];
       if (!s) throw new NotFoundError(`no shipment for order ${ctx.params.orderId}`);
       ctx.body = {
