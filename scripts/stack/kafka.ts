@@ -45,7 +45,7 @@ export function fetchKafka(k: KafkaSettings): void {
 function writeConfig(k: KafkaSettings): void {
   mkdirSync(dirname(k.serverProperties), { recursive: true });
   mkdirSync(k.dataDir, { recursive: true });
-  const server = {
+  const server: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@127.0.0.1:${k.controllerPort}`,
@@ -69,6 +69,7 @@ function writeConfig(k: KafkaSettings): void {
     'broker.session.timeout.ms': 4_000,
     'auto.create.topics.enable': false,
     'delete.topic.enable': true,
+    ...(k.sasl ? saslListener(k) : {}),
   };
   writeFileSync(
     k.serverProperties,
@@ -95,6 +96,21 @@ function writeConfig(k: KafkaSettings): void {
   );
 }
 
+/** ORDERFLOW_KAFKA_SASL=scram: clients (and the broker itself) log in with SCRAM-SHA-256; the
+ * controller listener stays local and plain. The user is created when the storage is formatted. */
+function saslListener(k: KafkaSettings): Record<string, string> {
+  const { username, password } = k.sasl!;
+  return {
+    listeners: `SASL_PLAINTEXT://127.0.0.1:${k.port},CONTROLLER://127.0.0.1:${k.controllerPort}`,
+    'advertised.listeners': `SASL_PLAINTEXT://127.0.0.1:${k.port}`,
+    'inter.broker.listener.name': 'SASL_PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-256',
+    'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-256',
+    'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`,
+  };
+}
+
 /** Writes the config, formats the storage on first use, and starts the broker detached;
  * `marker` is an extra JVM argument that tells our process from any other. */
 export function startKafka(k: KafkaSettings, marker: string): Tracked {
@@ -117,6 +133,7 @@ export function startKafka(k: KafkaSettings, marker: string): Tracked {
         '-c',
         k.serverProperties,
         '--ignore-formatted',
+        ...(k.sasl ? ['--add-scram', `SCRAM-SHA-256=[name=${k.sasl.username},password=${k.sasl.password}]`] : []),
       ],
       `formatting Kafka storage in ${k.dataDir}`,
     );
@@ -149,6 +166,7 @@ export async function kafkaReady(k: KafkaSettings): Promise<boolean> {
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1_000,
     requestTimeout: 3_000,
+    sasl: k.sasl,
     retry: { retries: 0 },
   });
   const admin = kafka.admin();

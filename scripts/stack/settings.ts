@@ -19,6 +19,8 @@ export interface KafkaSettings {
   serverProperties: string;
   log4jProperties: string;
   brokers: string;
+  /** ORDERFLOW_KAFKA_SASL=scram: the client listener takes only SASL/SCRAM-SHA-256 logins of this user. */
+  sasl?: { mechanism: 'scram-sha-256'; username: string; password: string };
 }
 
 export interface RegistrySettings {
@@ -89,6 +91,19 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     log4jProperties: join(stackDir, 'conf', 'kafka-log4j.properties'),
     brokers: `127.0.0.1:${kafkaPort}`,
   };
+  const sasl = env.ORDERFLOW_KAFKA_SASL ?? '';
+  if (sasl === 'scram') {
+    kafka.sasl = {
+      mechanism: 'scram-sha-256',
+      username: env.ORDERFLOW_KAFKA_SASL_USERNAME || 'orderflow',
+      password: env.ORDERFLOW_KAFKA_SASL_PASSWORD || 'orderflow-dev-secret',
+    };
+    if (!/^[A-Za-z0-9._-]+$/.test(kafka.sasl.username) || /["\\[\],=\s]/.test(kafka.sasl.password)) {
+      problems.push('ORDERFLOW_KAFKA_SASL_USERNAME must be [A-Za-z0-9._-]+ and ORDERFLOW_KAFKA_SASL_PASSWORD must not hold quotes, brackets, commas, = or spaces');
+    }
+  } else if (sasl !== '') {
+    problems.push(`ORDERFLOW_KAFKA_SASL=${sasl} is not "scram" (or empty for none)`);
+  }
   if (kafka.port === kafka.controllerPort) problems.push('KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ');
 
   const registryVersion = version('ORDERFLOW_APICURIO_VERSION', STACK_VERSIONS.apicurioRegistry);

@@ -1,0 +1,112 @@
+// A stack of one's own, next to the shared one: its own directory, free ports and registry
+// database, so a test may kill, stop and restart Kafka or the registry without touching anyone
+// else's runs. Kafka's jars and the registry's distribution are linked from the main stack when
+// it has fetched them. PostgreSQL is the server of DATABASE_URL (never stopped here).
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { readSettings, ROOT, type Settings } from '../../scripts/stack/settings';
+
+type StackModule = typeof import('../../scripts/stack/stack');
+export type Component = 'kafka' | 'registry';
+
+export interface OwnStackOptions {
+  /** What to run; PostgreSQL is always the server of DATABASE_URL. */
+  components?: Component[];
+  /** Turns on SASL/SCRAM-SHA-256 on the broker's client listener. */
+  sasl?: { username: string; password: string };
+  log?: (line: string) => void;
+}
+
+export interface OwnStack {
+  settings: Settings;
+  /** What a service needs to find this stack. */
+  env: { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string; DATABASE_URL: string };
+  /** Stops a component with `signal` (SIGKILL: a crash) and returns once its process is gone. */
+  stop(component: Component, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped component and returns once it is ready. */
+  start(component: Component): Promise<void>;
+  /** Stops everything and deletes the stack's directory, data and registry database. */
+  destroy(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The stack functions read their settings from process.env: each call runs with ours set. */
+let queue: Promise<unknown> = Promise.resolve();
+function withEnv<T>(vars: Record<string, string | undefined>, work: () => Promise<T>): Promise<T> {
+  const run = async () => {
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    for (const [k, v] of Object.entries(vars)) if (v === undefined) delete process.env[k];
+    try {
+      return await work();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  };
+  const next = queue.then(run, run);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+export async function startOwnStack(options: OwnStackOptions = {}): Promise<OwnStack> {
+  const components = options.components ?? ['kafka', 'registry'];
+  const log = options.log ?? (() => undefined);
+  const id = randomBytes(4).toString('hex');
+  const main = readSettings();
+  const dir = join(ROOT, '.stack', 'own', id);
+  const vars: Record<string, string | undefined> = {
+    ORDERFLOW_STACK_DIR: dir,
+    KAFKA_PORT: String(await freePort()),
+    KAFKA_CONTROLLER_PORT: String(await freePort()),
+    REGISTRY_PORT: String(await freePort()),
+    REGISTRY_DATABASE: `apicurio_own_${id}`,
+    ORDERFLOW_KAFKA_SASL: options.sasl ? 'scram' : '',
+    ORDERFLOW_KAFKA_SASL_USERNAME: options.sasl?.username,
+    ORDERFLOW_KAFKA_SASL_PASSWORD: options.sasl?.password,
+  };
+  const settings = await withEnv(vars, async () => readSettings());
+  mkdirSync(dir, { recursive: true });
+  // Reuse what the main stack fetched instead of fetching it again.
+  for (const [from, to] of [
+    [main.kafka.home, settings.kafka.home],
+    [main.registry.home, settings.registry.home],
+  ] as const) {
+    if (existsSync(from) && !existsSync(to)) symlinkSync(from, to);
+  }
+  const stack: StackModule = await import('../../scripts/stack/stack');
+  const quiet = { log: (line: string) => log(`[own stack ${id}] ${line}`) };
+
+  const own: OwnStack = {
+    settings,
+    env: { KAFKA_BROKERS: settings.kafka.brokers, SCHEMA_REGISTRY_URL: settings.registry.url, DATABASE_URL: settings.postgres.url },
+    stop: (component, signal) => withEnv(vars, () => stack.stopComponent(component, signal)),
+    start: (component) => withEnv(vars, () => stack.startComponent(component, quiet)),
+    async destroy() {
+      await withEnv(vars, () => stack.stackDown({ ...quiet, wipe: components.includes('registry') }));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    if (components.includes('registry')) await withEnv(vars, () => stack.stackUp(quiet));
+    else for (const component of components) await own.start(component);
+  } catch (error) {
+    await own.destroy().catch(() => undefined);
+    throw error;
+  }
+  return own;
+}
