@@ -62,6 +62,12 @@ const parsers = {
       if (!(allowed as string[]).includes(raw)) throw `must be one of ${allowed.join(', ')}, got "${raw}"`;
       return raw as T;
     },
+  matching:
+    (pattern: RegExp, what: string) =>
+    (raw: string): string => {
+      if (!pattern.test(raw)) throw `must be ${what}, got "${raw.slice(0, 80)}"`;
+      return raw;
+    },
   bool: (raw: string): boolean => {
     if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
     if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
@@ -81,6 +87,7 @@ export const env = {
   oneOf: <T extends string>(allowed: T[], fallback?: T) => required(parsers.oneOf(...allowed), fallback),
   optionalOneOf: <T extends string>(allowed: T[]) => optional(parsers.oneOf(...allowed)),
   bool: (fallback = false) => required(parsers.bool, fallback),
+  matching: (pattern: RegExp, what: string, fallback?: string) => required(parsers.matching(pattern, what), fallback),
 };
 
 export type Spec = Record<string, Field<unknown>>;
@@ -129,31 +136,48 @@ export const commonSpec = {
   KAFKA_SASL_MECHANISM: env.optionalOneOf([...SASL]),
   KAFKA_SASL_USERNAME: env.optionalText(),
   KAFKA_SASL_PASSWORD: env.optionalText(),
+  // PEM text, usually mounted as a file: KAFKA_SSL_CA_FILE=/run/secrets/kafka-ca.pem.
+  KAFKA_SSL_CA: env.optionalText(),
+  KAFKA_SSL_CERT: env.optionalText(),
+  KAFKA_SSL_KEY: env.optionalText(),
+  KAFKA_SESSION_TIMEOUT_MS: env.int(6_000, 300_000, 30_000),
   SCHEMA_REGISTRY_URL: env.url(['http:', 'https:'], DEFAULTS.SCHEMA_REGISTRY_URL),
   SCHEMA_REGISTRY_USERNAME: env.optionalText(),
   SCHEMA_REGISTRY_PASSWORD: env.optionalText(),
   DATABASE_URL: env.url(['postgres:', 'postgresql:'], DEFAULTS.DATABASE_URL),
   DATABASE_SSL: env.bool(false),
-  TOPIC_PREFIX: env.text(''),
-  HOST: env.text('127.0.0.1'),
+  DATABASE_SSL_CA: env.optionalText(),
+  TOPIC_PREFIX: env.matching(/^[A-Za-z0-9._-]{0,100}$/, 'at most 100 of A-Z a-z 0-9 . _ - (it prefixes topic names)', ''),
+  HOST: env.matching(/^[A-Za-z0-9.:-]{1,253}$/, 'a host name or IP address to listen on', '127.0.0.1'),
+  // Per client IP, a token bucket: PER_SECOND tokens a second, up to BURST; 0 turns it off.
+  HTTP_RATE_LIMIT_PER_SECOND: env.int(0, 1_000_000, 100),
+  HTTP_RATE_LIMIT_BURST: env.int(1, 1_000_000, 200),
+  // Test-only: every consumed chunk waits this long inside its transaction (a slow consumer).
+  ORDERFLOW_TEST_HANDLER_DELAY_MS: env.int(0, 600_000, 0),
   LOG_LEVEL: env.oneOf([...LOG_LEVELS], 'info'),
 };
 
 export interface KafkaConfig {
   brokers: string[];
-  ssl: boolean;
+  /** true: TLS with the system's CAs; an object: TLS with this CA and/or client certificate. */
+  ssl: boolean | { ca?: string; cert?: string; key?: string };
   sasl?: { mechanism: (typeof SASL)[number]; username: string; password: string };
+  /** How long the group waits for a silent member before rebalancing without it. */
+  sessionTimeoutMs?: number;
 }
 
 export interface ServiceConfig {
   service: string;
   kafka: KafkaConfig;
   registry: { url: string; username?: string; password?: string };
-  database: { url: string; ssl: boolean };
+  /** ssl: true verifies the server against the system's CAs; `{ ca }` against that CA. */
+  database: { url: string; ssl: boolean | { ca: string } };
   /** Prefixes topics, subjects, consumer groups and the database schema; tests isolate runs with it. */
   prefix: string;
-  http: { host: string; port: number };
+  http: { host: string; port: number; rateLimit?: { perSecond: number; burst: number } };
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Test-only (ORDERFLOW_TEST_HANDLER_DELAY_MS): makes this consumer slow on purpose. Off (0) by default. */
+  testHandlerDelayMs?: number;
 }
 
 /**
@@ -193,13 +217,21 @@ export function loadServiceConfig<S extends Spec>(
   ) {
     problems.push('SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD must be set together');
   }
+  const tlsSet = ['KAFKA_SSL_CA', 'KAFKA_SSL_CERT', 'KAFKA_SSL_KEY'].filter((n) => source[n] || source[`${n}_FILE`]);
+  if (tlsSet.length > 0 && raw && !raw.KAFKA_SSL) problems.push(`${tlsSet.join(', ')} need KAFKA_SSL=true`);
+  if (Boolean(source.KAFKA_SSL_CERT || source.KAFKA_SSL_CERT_FILE) !== Boolean(source.KAFKA_SSL_KEY || source.KAFKA_SSL_KEY_FILE)) {
+    problems.push('KAFKA_SSL_CERT and KAFKA_SSL_KEY must be set together');
+  }
+  if ((source.DATABASE_SSL_CA || source.DATABASE_SSL_CA_FILE) && raw && !raw.DATABASE_SSL) problems.push('DATABASE_SSL_CA needs DATABASE_SSL=true');
   if (problems.length > 0 || !raw || !own) throw new ConfigError(problems);
+  const kafkaTls = { ca: raw.KAFKA_SSL_CA, cert: raw.KAFKA_SSL_CERT, key: raw.KAFKA_SSL_KEY };
 
   return {
     service,
     kafka: {
       brokers: raw.KAFKA_BROKERS,
-      ssl: raw.KAFKA_SSL,
+      ssl: raw.KAFKA_SSL && Object.values(kafkaTls).some(Boolean) ? withoutUndefined(kafkaTls) : raw.KAFKA_SSL,
+      sessionTimeoutMs: raw.KAFKA_SESSION_TIMEOUT_MS,
       sasl: raw.KAFKA_SASL_MECHANISM
         ? {
             mechanism: raw.KAFKA_SASL_MECHANISM,
@@ -213,10 +245,15 @@ export function loadServiceConfig<S extends Spec>(
       username: raw.SCHEMA_REGISTRY_USERNAME,
       password: raw.SCHEMA_REGISTRY_PASSWORD,
     },
-    database: { url: raw.DATABASE_URL, ssl: raw.DATABASE_SSL },
+    database: { url: raw.DATABASE_URL, ssl: raw.DATABASE_SSL && raw.DATABASE_SSL_CA ? { ca: raw.DATABASE_SSL_CA } : raw.DATABASE_SSL },
     prefix: raw.TOPIC_PREFIX,
-    http: { host: raw.HOST, port: raw.PORT },
+    http: { host: raw.HOST, port: raw.PORT, rateLimit: { perSecond: raw.HTTP_RATE_LIMIT_PER_SECOND, burst: raw.HTTP_RATE_LIMIT_BURST } },
     logLevel: raw.LOG_LEVEL,
+    testHandlerDelayMs: raw.ORDERFLOW_TEST_HANDLER_DELAY_MS,
     own,
   };
+}
+
+function withoutUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -12,6 +12,7 @@
 //  5. Offsets are resolved and committed only after the transaction (or DLQ send) that
 //     accounts for the message has succeeded. On stop, in-flight work finishes or is
 //     abandoned uncommitted — it will be redelivered and deduplicated.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { EventCodec } from './codec';
 import type { EventPayloads } from './contracts';
@@ -71,6 +72,10 @@ export interface ConsumerOptions {
   metrics: Metrics;
   /** Called after a transaction that may have written outbox rows commits. */
   onCommitted: () => void;
+  /** How long the group waits for a silent member before rebalancing without it (30 s by default). */
+  sessionTimeoutMs?: number;
+  /** Test-only (fault suite): each chunk's transaction waits this long after claiming its inbox rows. 0/unset: off. */
+  testHandlerDelayMs?: number;
 }
 
 interface Entry {
@@ -91,7 +96,7 @@ export class EventConsumer {
     const { kafka, group, handlers } = options;
     this.dlqTopic = `${group}.dlq`;
     this.handledTypes = Object.keys(handlers) as EventName[];
-    this.consumer = kafka.consumer({ groupId: group, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
+    this.consumer = kafka.consumer({ groupId: group, sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)), allowAutoTopicCreation: false });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
     this.consumer.on(this.consumer.events.CRASH, () => (this.joined = false));
     this.consumer.on(this.consumer.events.STOP, () => (this.joined = false));
@@ -224,6 +229,7 @@ export class EventConsumer {
     const handled: Entry[] = [];
     await db.tx(async (tx) => {
       const fresh = await claimInbox(tx, chunk);
+      if (this.options.testHandlerDelayMs) await delay(this.options.testHandlerDelayMs, undefined, { signal: this.stopping.signal });
       const outgoing: OutboxMessage[] = [];
       const seen = new Set<string>();
       for (const entry of chunk) {

@@ -18,7 +18,8 @@ export interface Db {
 
 export interface DbOptions {
   url: string;
-  ssl?: boolean;
+  /** true: TLS verified against the system's CAs; `{ ca }`: against that CA (PEM). */
+  ssl?: boolean | { ca: string };
   /** The service's schema; every unqualified table name resolves in it. */
   schema: string;
   max?: number;
@@ -34,7 +35,7 @@ export async function createDb({ url, ssl, schema, max = 10, logger }: DbOptions
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
   const pool = new Pool({
     connectionString: url,
-    ssl: ssl ? { rejectUnauthorized: true } : undefined,
+    ssl: ssl ? { rejectUnauthorized: true, ...(typeof ssl === 'object' ? ssl : {}) } : undefined,
     max,
     connectionTimeoutMillis: 5_000,
     options: `-c search_path=${schema}`,

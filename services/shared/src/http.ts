@@ -22,6 +22,15 @@ export interface HttpAppOptions {
   metrics: Metrics;
   readiness: () => Promise<Readiness>;
   router?: Router;
+  /** Per client IP; off when absent or perSecond is 0. Health and metrics are never limited. */
+  rateLimit?: RateLimit;
+}
+
+export interface RateLimit {
+  /** Tokens added to each client's bucket per second. */
+  perSecond: number;
+  /** The bucket's size: how many requests a quiet client may send at once. */
+  burst: number;
 }
 
 const CLIENT_ERROR_CODES: Record<number, string> = {
@@ -33,7 +42,7 @@ const CLIENT_ERROR_CODES: Record<number, string> = {
   429: 'TOO_MANY_REQUESTS',
 };
 
-export function createHttpApp({ logger, metrics, readiness, router = new Router() }: HttpAppOptions): Koa {
+export function createHttpApp({ logger, metrics, readiness, router = new Router(), rateLimit }: HttpAppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged once, below
 
@@ -64,6 +73,8 @@ export function createHttpApp({ logger, metrics, readiness, router = new Router(
     await next();
   });
 
+  if (rateLimit && rateLimit.perSecond > 0) app.use(rateLimiter(rateLimit));
+
   router.get('/health/live', (ctx) => {
     ctx.body = { status: 'live' };
   });
@@ -80,6 +91,40 @@ export function createHttpApp({ logger, metrics, readiness, router = new Router(
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;
+}
+
+const MAX_TRACKED_CLIENTS = 10_000;
+
+/** A token bucket per client IP (the socket's address; X-Forwarded-For is not trusted): 429 when empty. */
+export function rateLimiter({ perSecond, burst }: RateLimit): Koa.Middleware {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const refill = (bucket: { tokens: number; at: number }, now: number) => {
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
+    bucket.at = now;
+  };
+  return async (ctx, next) => {
+    if (ctx.path.startsWith('/health/') || ctx.path === '/metrics') return next();
+    const now = Date.now();
+    if (buckets.size >= MAX_TRACKED_CLIENTS) {
+      // Forget clients whose bucket has filled up again: they lose nothing by it.
+      for (const [ip, bucket] of buckets) {
+        refill(bucket, now);
+        if (bucket.tokens >= burst) buckets.delete(ip);
+      }
+    }
+    let bucket = buckets.get(ctx.ip);
+    if (!bucket) buckets.set(ctx.ip, (bucket = { tokens: burst, at: now }));
+    refill(bucket, now);
+    if (bucket.tokens < 1) {
+      const seconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
+      ctx.set('Retry-After', String(seconds));
+      ctx.status = 429;
+      ctx.body = { error: { code: 'TOO_MANY_REQUESTS', message: `rate limit of ${perSecond} requests a second exceeded; retry after ${seconds} s` } };
+      return;
+    }
+    bucket.tokens -= 1;
+    await next();
+  };
 }
 
 function answerError(ctx: Context, err: unknown, logger: Logger): void {

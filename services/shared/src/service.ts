@@ -68,7 +68,7 @@ export async function startService(
 
   try {
     logger.info(
-      { kafka: config.kafka.brokers, registry: config.registry.url, database: redactUrl(config.database.url), prefix: config.prefix },
+      { kafka: config.kafka.brokers, registry: redactUrl(config.registry.url), database: redactUrl(config.database.url), prefix: config.prefix },
       `starting ${definition.name}`,
     );
     const metrics = createMetrics(definition.name);
@@ -120,6 +120,8 @@ export async function startService(
         logger,
         metrics,
         onCommitted: () => relay.kick(),
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        testHandlerDelayMs: config.testHandlerDelayMs,
       });
       await step('kafka', () => consumer!.start());
       cleanups.push(() => consumer!.stop());
@@ -140,7 +142,11 @@ export async function startService(
     };
     metrics.setScrapeHook(() => relay.refreshBacklogMetrics());
     const server: HttpServer = await step('http', () =>
-      listen(createHttpApp({ logger, metrics, readiness, router }), config.http.host, config.http.port),
+      listen(
+        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit }),
+        config.http.host,
+        config.http.port,
+      ),
     );
     cleanups.push(() => server.close());
 
