@@ -61,51 +61,87 @@ export const inventory: ServiceDefinition = {
   ddl: DDL,
   produces: ['InventoryReserved', 'InventoryInsufficient'],
   handlers: () => ({
-    async PaymentCaptured(payment, { tx, log, publish }) {
-      const reservationId = randomUUID();
-      // Claim the order first: a second PaymentCaptured for it stops here.
-      const claimed = await tx.query(
-        `INSERT INTO reservations (order_id, reservation_id, outcome, lines) VALUES ($1, $2, 'INSUFFICIENT', '[]')
-         ON CONFLICT (order_id) DO NOTHING`,
-        [payment.orderId, reservationId],
-      );
-      if (claimed.rowCount === 0) {
-        log.info(`Inventory skipped duplicate PaymentCaptured for orderId ${payment.orderId}`);
-        return;
-      }
-      // Rows are locked in item order so concurrent reservations never deadlock.
-      const { rows } = await tx.query<StockRow>(
-        'SELECT item_id, available FROM stock WHERE item_id = ANY($1) ORDER BY item_id FOR UPDATE',
-        [payment.items.map((i) => i.itemId)],
-      );
-      const decision = decideReservation(payment.items, new Map(rows.map((r) => [r.item_id, r.available])));
-      const base = { eventId: randomUUID(), orderId: payment.orderId, occurredAt: new Date().toISOString() };
-      if (decision.outcome === 'INSUFFICIENT') {
-        await tx.query('UPDATE reservations SET lines = $2 WHERE order_id = $1', [
-          payment.orderId,
-          JSON.stringify(decision.shortfall),
-        ]);
-        publish('InventoryInsufficient', { ...base, items: decision.shortfall });
-        log.info({ shortfall: decision.shortfall }, 'insufficient stock');
-        return;
-      }
-      await tx.query(
-        `UPDATE stock SET available = available - l.quantity, reserved = reserved + l.quantity
-         FROM unnest($1::text[], $2::int[]) AS l(item_id, quantity) WHERE stock.item_id = l.item_id`,
-        [decision.lines.map((l) => l.itemId), decision.lines.map((l) => l.quantity)],
-      );
-      await tx.query(`UPDATE reservations SET outcome = 'RESERVED', lines = $2 WHERE order_id = $1`, [
-        payment.orderId,
-        JSON.stringify(decision.lines),
-      ]);
-      publish('InventoryReserved', {
-        ...base,
-        reservationId,
-        customerId: payment.customerId,
-        email: payment.email ?? null,
-        items: decision.lines,
-      });
-      log.info({ items: decision.lines }, 'stock reserved');
+    // The run in four statements: claim every order, lock the stock rows it needs (in item
+    // order, so concurrent chunks never deadlock), decide each order in arrival order against
+    // the running stock, then write the stock and the reservations back.
+    PaymentCaptured: {
+      async batch(items, tx) {
+        const claims = items.map(({ event: payment, ctx }) => ({
+          payment,
+          ctx,
+          reservationId: randomUUID(),
+        }));
+        // Claim the orders first: a second PaymentCaptured for one stops here.
+        const claimed = await tx.query<{ reservation_id: string }>(
+          `INSERT INTO reservations (order_id, reservation_id, outcome, lines)
+           SELECT order_id, reservation_id, 'INSUFFICIENT', '[]' FROM unnest($1::text[], $2::uuid[]) AS c(order_id, reservation_id)
+           ON CONFLICT (order_id) DO NOTHING RETURNING reservation_id`,
+          [claims.map((c) => c.payment.orderId), claims.map((c) => c.reservationId)],
+        );
+        const ours = new Set(claimed.rows.map((r) => r.reservation_id));
+        const fresh = claims.filter(({ payment, ctx, reservationId }) => {
+          if (!ours.has(reservationId))
+            ctx.log.info(`Inventory skipped duplicate PaymentCaptured for orderId ${payment.orderId}`);
+          return ours.has(reservationId);
+        });
+        if (fresh.length === 0) return;
+        const itemIds = [...new Set(fresh.flatMap((c) => c.payment.items.map((i) => i.itemId)))];
+        const { rows } = await tx.query<StockRow>(
+          'SELECT item_id, available FROM stock WHERE item_id = ANY($1) ORDER BY item_id FOR UPDATE',
+          [itemIds],
+        );
+        const available = new Map(rows.map((r) => [r.item_id, r.available]));
+        const taken = new Map<string, number>();
+        const outcomes: { orderId: string; outcome: 'RESERVED' | 'INSUFFICIENT'; lines: string }[] = [];
+        for (const { payment, ctx, reservationId } of fresh) {
+          const { log, publish } = ctx;
+          const decision = decideReservation(payment.items, available);
+          const base = {
+            eventId: randomUUID(),
+            orderId: payment.orderId,
+            occurredAt: new Date().toISOString(),
+          };
+          if (decision.outcome === 'INSUFFICIENT') {
+            outcomes.push({
+              orderId: payment.orderId,
+              outcome: 'INSUFFICIENT',
+              lines: JSON.stringify(decision.shortfall),
+            });
+            publish('InventoryInsufficient', { ...base, items: decision.shortfall });
+            log.info({ shortfall: decision.shortfall }, 'insufficient stock');
+            continue;
+          }
+          for (const { itemId, quantity } of decision.lines) {
+            available.set(itemId, available.get(itemId)! - quantity);
+            taken.set(itemId, (taken.get(itemId) ?? 0) + quantity);
+          }
+          outcomes.push({
+            orderId: payment.orderId,
+            outcome: 'RESERVED',
+            lines: JSON.stringify(decision.lines),
+          });
+          publish('InventoryReserved', {
+            ...base,
+            reservationId,
+            customerId: payment.customerId,
+            email: payment.email ?? null,
+            items: decision.lines,
+          });
+          log.info({ items: decision.lines }, 'stock reserved');
+        }
+        if (taken.size > 0) {
+          await tx.query(
+            `UPDATE stock SET available = available - l.quantity, reserved = reserved + l.quantity
+             FROM unnest($1::text[], $2::int[]) AS l(item_id, quantity) WHERE stock.item_id = l.item_id`,
+            [[...taken.keys()], [...taken.values()]],
+          );
+        }
+        await tx.query(
+          `UPDATE reservations SET outcome = u.outcome, lines = u.lines::jsonb
+           FROM unnest($1::text[], $2::text[], $3::text[]) AS u(order_id, outcome, lines) WHERE reservations.order_id = u.order_id`,
+          [outcomes.map((o) => o.orderId), outcomes.map((o) => o.outcome), outcomes.map((o) => o.lines)],
+        );
+      },
     },
   }),
   routes(router, { db }) {

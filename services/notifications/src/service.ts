@@ -9,7 +9,8 @@ import {
   startService,
   ValidationError,
   type Env,
-  type HandlerContext,
+  type BatchHandler,
+  type EventPayloads,
   type ServiceConfig,
   type ServiceDefinition,
 } from '@orderflow/shared';
@@ -55,36 +56,57 @@ interface NotificationRow {
 export function notifications(config: NotificationsConfig['own']): ServiceDefinition {
   const transport = config.SMTP_URL ? nodemailer.createTransport(config.SMTP_URL) : undefined;
 
-  async function notify(
-    email: Email,
-    source: { eventId: string; orderId: string },
-    { tx, log, publish }: HandlerContext,
-  ) {
-    const notificationId = randomUUID();
-    const { rowCount } = await tx.query(
-      `INSERT INTO notifications (notification_id, source_event_id, order_id, kind, recipient, subject, body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source_event_id) DO NOTHING`,
-      [notificationId, source.eventId, source.orderId, email.kind, email.to, email.subject, email.text],
-    );
-    if (rowCount === 0) return;
-    // Sent before the transaction commits: a crash in between re-sends (at least once), never skips.
-    if (transport)
-      await transport.sendMail({
-        from: config.MAIL_FROM,
-        to: email.to,
-        subject: email.subject,
-        text: email.text,
-      });
-    else log.info({ to: email.to, subject: email.subject }, 'email (no SMTP_URL set, logged only)');
-    publish('EmailSent', {
-      eventId: randomUUID(),
-      orderId: source.orderId,
-      occurredAt: new Date().toISOString(),
-      notificationId,
-      to: email.to,
-      kind: email.kind,
-      subject: email.subject,
-    });
+  // One INSERT for the run; the notification ids it returns are the emails to send now.
+  function notifyAll<
+    E extends 'PaymentCaptured' | 'PaymentDeclined' | 'PaymentRefunded' | 'ShippingScheduled',
+  >(compose: (event: EventPayloads[E]) => Email): BatchHandler<E> {
+    return {
+      async batch(items, tx) {
+        const notes = items.map(({ event, ctx }) => ({
+          source: event,
+          ctx,
+          email: compose(event),
+          notificationId: randomUUID(),
+        }));
+        const { rows } = await tx.query<{ notification_id: string }>(
+          `INSERT INTO notifications (notification_id, source_event_id, order_id, kind, recipient, subject, body)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+           ON CONFLICT (source_event_id) DO NOTHING RETURNING notification_id`,
+          [
+            notes.map((n) => n.notificationId),
+            notes.map((n) => n.source.eventId),
+            notes.map((n) => n.source.orderId),
+            notes.map((n) => n.email.kind),
+            notes.map((n) => n.email.to),
+            notes.map((n) => n.email.subject),
+            notes.map((n) => n.email.text),
+          ],
+        );
+        const fresh = new Set(rows.map((r) => r.notification_id));
+        for (const { source, ctx, email, notificationId } of notes) {
+          if (!fresh.has(notificationId)) continue;
+          const { log, publish } = ctx;
+          // Sent before the transaction commits: a crash in between re-sends (at least once), never skips.
+          if (transport)
+            await transport.sendMail({
+              from: config.MAIL_FROM,
+              to: email.to,
+              subject: email.subject,
+              text: email.text,
+            });
+          else log.info({ to: email.to, subject: email.subject }, 'email (no SMTP_URL set, logged only)');
+          publish('EmailSent', {
+            eventId: randomUUID(),
+            orderId: source.orderId,
+            occurredAt: new Date().toISOString(),
+            notificationId,
+            to: email.to,
+            kind: email.kind,
+            subject: email.subject,
+          });
+        }
+      },
+    };
   }
 
   return {
@@ -92,11 +114,18 @@ export function notifications(config: NotificationsConfig['own']): ServiceDefini
     ddl: DDL,
     produces: ['EmailSent'],
     handlers: () => ({
-      PaymentCaptured: (event, ctx) => notify(composeEmail({ kind: 'PAYMENT_CAPTURED', event }), event, ctx),
-      PaymentDeclined: (event, ctx) => notify(composeEmail({ kind: 'PAYMENT_DECLINED', event }), event, ctx),
-      PaymentRefunded: (event, ctx) => notify(composeEmail({ kind: 'PAYMENT_REFUNDED', event }), event, ctx),
-      ShippingScheduled: (event, ctx) =>
-        notify(composeEmail({ kind: 'SHIPPING_SCHEDULED', event }), event, ctx),
+      PaymentCaptured: notifyAll<'PaymentCaptured'>((event) =>
+        composeEmail({ kind: 'PAYMENT_CAPTURED', event }),
+      ),
+      PaymentDeclined: notifyAll<'PaymentDeclined'>((event) =>
+        composeEmail({ kind: 'PAYMENT_DECLINED', event }),
+      ),
+      PaymentRefunded: notifyAll<'PaymentRefunded'>((event) =>
+        composeEmail({ kind: 'PAYMENT_REFUNDED', event }),
+      ),
+      ShippingScheduled: notifyAll<'ShippingScheduled'>((event) =>
+        composeEmail({ kind: 'SHIPPING_SCHEDULED', event }),
+      ),
     }),
     routes(router, { db }) {
       router.get('/notifications', async (ctx) => {

@@ -11,6 +11,7 @@ import {
   ValidationError,
   appendToOutbox,
   catalogItem,
+  coalesce,
   eventMessage,
   loadServiceConfig,
   readJsonBody,
@@ -19,9 +20,10 @@ import {
   type AppContext,
   type CreateOrderRequest,
   type Env,
+  type BatchHandler,
   type EventName,
-  type Handler,
   type Handlers,
+  type OutboxMessage,
   type OrderCreated,
   type ServiceConfig,
   type ServiceDefinition,
@@ -92,17 +94,28 @@ interface EventRow {
 
 const validateRequest = validatorFor<CreateOrderRequest>('requests/CreateOrderRequest.json');
 
-async function recordEvent(
-  tx: Tx,
-  type: EventName,
-  event: { eventId: string; orderId: string; occurredAt: string },
-): Promise<boolean> {
-  const { rowCount } = await tx.query(
+interface EventFacts {
+  eventId: string;
+  orderId: string;
+  occurredAt: string;
+}
+
+/** Appends events to their orders' histories in one statement; returns the eventIds new to it. */
+async function recordEvents(tx: Tx, type: EventName, events: EventFacts[]): Promise<Set<string>> {
+  const { rows } = await tx.query<{ event_id: string }>(
     `INSERT INTO order_events (order_id, event_id, event_type, payload, occurred_at)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
-    [event.orderId, event.eventId, type, JSON.stringify(event), event.occurredAt],
+     SELECT order_id, event_id, $3, payload, occurred_at
+     FROM unnest($1::text[], $2::uuid[], $4::jsonb[], $5::timestamptz[]) AS e(order_id, event_id, payload, occurred_at)
+     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+    [
+      events.map((e) => e.orderId),
+      events.map((e) => e.eventId),
+      type,
+      events.map((e) => JSON.stringify(e)),
+      events.map((e) => e.occurredAt),
+    ],
   );
-  return rowCount === 1;
+  return new Set(rows.map((r) => r.event_id));
 }
 
 /** Saga outcomes: the status an order ends in. */
@@ -112,32 +125,47 @@ const FINAL: Partial<Record<OrderStatus, string>> = {
   REFUNDED: 'refunded',
 };
 
+// A run of events in three statements: record them, lock their orders (in id order, so
+// concurrent chunks never deadlock), and write back the statuses that moved.
 function projectionHandlers({ metrics }: AppContext): Handlers {
-  const project =
-    (type: EventName): Handler<EventName> =>
-    async (event, { tx, log }) => {
-      if (!(await recordEvent(tx, type, event))) return;
-      const { rows } = await tx.query<Pick<OrderRow, 'status' | 'created_at'>>(
-        'SELECT status, created_at FROM orders WHERE order_id = $1 FOR UPDATE',
-        [event.orderId],
+  const project = (type: EventName): BatchHandler<EventName> => ({
+    async batch(items, tx) {
+      const recorded = await recordEvents(
+        tx,
+        type,
+        items.map((i) => i.event as EventFacts),
       );
-      const current = rows[0]?.status;
-      if (!current) {
-        log.warn(`${type} for unknown order ${event.orderId}: recorded in history only`);
-        return;
-      }
-      const status = nextStatus(current, type);
-      if (status !== current) {
-        await tx.query('UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1', [
-          event.orderId,
-          status,
-        ]);
-        log.info({ from: current, to: status }, 'order status changed');
+      const fresh = items.filter((i) => recorded.has(i.event.eventId));
+      if (fresh.length === 0) return;
+      const { rows } = await tx.query<Pick<OrderRow, 'order_id' | 'status' | 'created_at'>>(
+        'SELECT order_id, status, created_at FROM orders WHERE order_id = ANY($1) ORDER BY order_id FOR UPDATE',
+        [[...new Set(fresh.map((i) => i.event.orderId))]],
+      );
+      const orders = new Map(rows.map((r) => [r.order_id, { ...r, was: r.status }]));
+      for (const { event, ctx } of fresh) {
+        const order = orders.get(event.orderId);
+        if (!order) {
+          ctx.log.warn(`${type} for unknown order ${event.orderId}: recorded in history only`);
+          continue;
+        }
+        const status = nextStatus(order.status, type);
+        if (status === order.status) continue;
+        ctx.log.info({ from: order.status, to: status }, 'order status changed');
+        order.status = status;
         const outcome = FINAL[status];
         if (outcome)
-          metrics.sagaDuration.observe({ outcome }, (Date.now() - rows[0]!.created_at.getTime()) / 1000);
+          metrics.sagaDuration.observe({ outcome }, (Date.now() - order.created_at.getTime()) / 1000);
       }
-    };
+      const moved = [...orders.values()].filter((o) => o.status !== o.was);
+      if (moved.length > 0) {
+        await tx.query(
+          `UPDATE orders SET status = u.status, updated_at = now()
+           FROM unnest($1::text[], $2::text[]) AS u(order_id, status) WHERE orders.order_id = u.order_id`,
+          [moved.map((o) => o.order_id), moved.map((o) => o.status)],
+        );
+      }
+    },
+  });
   return Object.fromEntries(PROJECTED.map((type) => [type, project(type)])) as Handlers;
 }
 
@@ -160,7 +188,11 @@ function correlationIdOf(ctx: Context): string {
   return /^[A-Za-z0-9_.:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
-async function placeOrder(ctx: Context, { db, codec, config, relay, logger }: AppContext): Promise<void> {
+async function placeOrder(
+  ctx: Context,
+  { codec, config, relay, logger }: AppContext,
+  writeOrder: (placement: Placement) => Promise<Placed>,
+): Promise<void> {
   const body = await readJsonBody(ctx, '64kb');
   const violations = validateRequest.check(body);
   if (violations.length > 0)
@@ -195,29 +227,7 @@ async function placeOrder(ctx: Context, { db, codec, config, relay, logger }: Ap
     'x-origin-ts': String(Date.now()),
   });
 
-  const outcome = await db.tx(async (tx) => {
-    const inserted = await tx.query<OrderRow>(
-      `INSERT INTO orders (order_id, customer_id, email, items, total_cents, currency, fingerprint, status, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'CREATED', $8, $8) ON CONFLICT (order_id) DO NOTHING RETURNING *`,
-      [
-        event.orderId,
-        event.customerId,
-        event.email,
-        JSON.stringify(event.items),
-        event.totalCents,
-        event.currency,
-        fingerprint,
-        event.occurredAt,
-      ],
-    );
-    if (inserted.rows[0]) {
-      await recordEvent(tx, 'OrderCreated', event);
-      await appendToOutbox(tx, [message]);
-      return { created: true, row: inserted.rows[0] };
-    }
-    const { rows } = await tx.query<OrderRow>('SELECT * FROM orders WHERE order_id = $1', [event.orderId]);
-    return { created: false, row: rows[0]! };
-  });
+  const outcome = await writeOrder({ event, fingerprint, message });
 
   if (!outcome.created && outcome.row.fingerprint !== fingerprint) {
     throw new ConflictError(`order ${event.orderId} already exists with a different body`);
@@ -232,6 +242,64 @@ async function placeOrder(ctx: Context, { db, codec, config, relay, logger }: Ap
   ctx.status = outcome.created ? 201 : 200;
   ctx.set('Location', `/orders/${encodeURIComponent(event.orderId)}`);
   ctx.body = orderView(outcome.row);
+}
+
+interface Placement {
+  event: OrderCreated;
+  fingerprint: string;
+  message: OutboxMessage;
+}
+
+interface Placed {
+  created: boolean;
+  row: OrderRow;
+}
+
+/**
+ * Writes the orders of concurrent requests in one transaction: each order row, its history
+ * entry and its OrderCreated in the outbox commit together, and every request is answered
+ * only after that commit. The first request for an orderId in a batch inserts it; a later
+ * one finds it, exactly as if they had come one after the other.
+ */
+async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
+  const seen = new Set<string>();
+  const firsts = batch.filter((p) => seen.size < seen.add(p.event.orderId).size);
+  const inserted = await tx.query<OrderRow>(
+    `INSERT INTO orders (order_id, customer_id, email, items, total_cents, currency, fingerprint, status, created_at, updated_at)
+     SELECT order_id, customer_id, email, items, total_cents, currency, fingerprint, 'CREATED', at, at
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::bigint[], $6::text[], $7::text[], $8::timestamptz[])
+       AS o(order_id, customer_id, email, items, total_cents, currency, fingerprint, at)
+     ON CONFLICT (order_id) DO NOTHING RETURNING *`,
+    [
+      firsts.map((p) => p.event.orderId),
+      firsts.map((p) => p.event.customerId),
+      firsts.map((p) => p.event.email ?? null),
+      firsts.map((p) => JSON.stringify(p.event.items)),
+      firsts.map((p) => p.event.totalCents),
+      firsts.map((p) => p.event.currency),
+      firsts.map((p) => p.fingerprint),
+      firsts.map((p) => p.event.occurredAt),
+    ],
+  );
+  const rows = new Map(inserted.rows.map((r) => [r.order_id, r]));
+  const created = new Set(firsts.filter((p) => rows.has(p.event.orderId)));
+  if (created.size > 0) {
+    await recordEvents(
+      tx,
+      'OrderCreated',
+      [...created].map((p) => p.event),
+    );
+    await appendToOutbox(
+      tx,
+      [...created].map((p) => p.message),
+    );
+  }
+  const others = batch.filter((p) => !created.has(p)).map((p) => p.event.orderId);
+  if (others.length > 0) {
+    const existing = await tx.query<OrderRow>('SELECT * FROM orders WHERE order_id = ANY($1)', [others]);
+    for (const row of existing.rows) rows.set(row.order_id, row);
+  }
+  return batch.map((p) => ({ created: created.has(p), row: rows.get(p.event.orderId)! }));
 }
 
 async function findOrder(db: AppContext['db'], orderId: string): Promise<OrderRow> {
@@ -254,7 +322,8 @@ export const orders: ServiceDefinition = {
   produces: ['OrderCreated'],
   handlers: projectionHandlers,
   routes(router, app) {
-    router.post('/orders', (ctx) => placeOrder(ctx, app));
+    const writeOrder = coalesce((batch: Placement[]) => app.db.tx((tx) => writeOrders(tx, batch)));
+    router.post('/orders', (ctx) => placeOrder(ctx, app, writeOrder));
     router.get('/orders/:id', async (ctx) => {
       const order = await findOrder(app.db, ctx.params.id!);
       const events = await eventsOf(app.db, order.order_id);

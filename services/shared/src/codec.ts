@@ -1,6 +1,7 @@
 // Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro binary), with
 // every id resolved ahead of the hot path: encode is synchronous and makes no registry
-// call; decode calls the registry once per unseen writer id and caches the resolver.
+// call; decode calls the registry once per unseen writer id and caches the resolver, and
+// decodeCached() decodes synchronously once it is cached (no promise per message).
 import type { Type } from 'avsc';
 import { PoisonMessageError, UnavailableError, OrderflowError } from './errors';
 import { EVENT_NAMESPACE, EVENT_NAMES, type EventName } from './topics';
@@ -41,6 +42,10 @@ export interface CodecOptions {
 export class EventCodec {
   private readonly readerTypes = new Map<EventName, Type>();
   private readonly readers = new Map<number, Promise<Reader>>();
+  /** Readers whose load has finished: the synchronous path. */
+  private readonly ready = new Map<number, Reader>();
+  /** Scratch space encode() writes into before copying out exactly the bytes it needs. */
+  private scratch = Buffer.alloc(64 * 1024);
   private readonly writers = new Map<EventName, { id: number; type: Type; header: Buffer }>();
   private readonly validators = new Map<EventName, Validator<unknown>>();
 
@@ -57,7 +62,9 @@ export class EventCodec {
       header.writeInt32BE(id, 1);
       this.writers.set(event, { id, type, header });
       // A writer's own id always decodes with its own schema: no registry call needed.
-      this.readers.set(id, Promise.resolve(this.directReader(event, type)));
+      const reader = this.directReader(event, type);
+      this.readers.set(id, Promise.resolve(reader));
+      this.ready.set(id, reader);
     }
   }
 
@@ -69,29 +76,59 @@ export class EventCodec {
     if (violations.length > 0) {
       throw new OrderflowError(`refusing to publish an invalid ${event}`, { details: violations });
     }
-    return Buffer.concat([writer.header, writer.type.toBuffer(payload)]);
+    // Straight into the scratch buffer after the header, then one copy of exactly that length.
+    let end = writer.type.encode(payload, this.scratch, HEADER_BYTES);
+    while (end < 0) {
+      this.scratch = Buffer.alloc(this.scratch.length * 2 - end); // -end bytes were missing
+      end = writer.type.encode(payload, this.scratch, HEADER_BYTES);
+    }
+    const out = Buffer.allocUnsafe(end);
+    writer.header.copy(out, 0);
+    this.scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end);
+    return out;
   }
 
   schemaIdOf(event: EventName): number | undefined {
     return this.writers.get(event)?.id;
   }
 
+  /** Decodes a message, asking the registry first if its writer schema id is new. */
   async decode<P = unknown>(message: Buffer | null): Promise<DecodedEvent<P>> {
-    if (!message || message.length < HEADER_BYTES || message[0] !== MAGIC_BYTE) {
-      throw new PoisonMessageError('NOT_AVRO', 'message does not start with the Confluent magic byte and a schema id');
-    }
-    const schemaId = message.readInt32BE(1);
-    const reader = await this.readerFor(schemaId);
+    const cached = this.decodeCached<P>(message);
+    if (cached) return cached;
+    const schemaId = schemaIdOf(message);
+    return this.read<P>(schemaId, await this.readerFor(schemaId), message!);
+  }
+
+  /**
+   * Decodes synchronously when the writer schema id is already cached; undefined when it is
+   * not (then call decode()). Throws PoisonMessageError for bytes that can never decode.
+   */
+  decodeCached<P = unknown>(message: Buffer | null): DecodedEvent<P> | undefined {
+    const schemaId = schemaIdOf(message);
+    const reader = this.ready.get(schemaId);
+    if (!reader) return undefined;
+    this.options.onSchemaLookup?.(true);
+    return this.read<P>(schemaId, reader, message!);
+  }
+
+  private read<P>(schemaId: number, reader: Reader, message: Buffer): DecodedEvent<P> {
     let payload: unknown;
     try {
       payload = reader.decode(message.subarray(HEADER_BYTES));
     } catch (e) {
-      throw new PoisonMessageError('UNDECODABLE', `${reader.type} with schema id ${schemaId} does not decode: ${(e as Error).message}`, { cause: e });
+      throw new PoisonMessageError(
+        'UNDECODABLE',
+        `${reader.type} with schema id ${schemaId} does not decode: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     const violations = this.validators.get(reader.type)!.check(payload);
     if (violations.length > 0) {
       const list = violations.map((v) => `${v.path || '/'} ${v.message}`).join('; ');
-      throw new PoisonMessageError('INVALID_EVENT', `${reader.type} breaks its contract: ${list}`, { details: violations });
+      throw new PoisonMessageError('INVALID_EVENT', `${reader.type} breaks its contract: ${list}`, {
+        details: violations,
+      });
     }
     return { type: reader.type, schemaId, payload: payload as P };
   }
@@ -106,6 +143,10 @@ export class EventCodec {
       reader.catch((e) => {
         if (!(e instanceof PoisonMessageError) || e.code === 'UNKNOWN_SCHEMA_ID') this.readers.delete(id);
       });
+      reader.then(
+        (r) => this.ready.set(id, r),
+        () => undefined,
+      );
     }
     return reader;
   }
@@ -115,26 +156,40 @@ export class EventCodec {
     try {
       schema = await this.options.source.schemaById(id);
     } catch (e) {
-      throw new UnavailableError(`schema registry unreachable while looking up schema id ${id}`, { cause: e });
+      throw new UnavailableError(`schema registry unreachable while looking up schema id ${id}`, {
+        cause: e,
+      });
     }
-    if (schema === undefined) throw new PoisonMessageError('UNKNOWN_SCHEMA_ID', `the registry knows no schema with id ${id}`);
+    if (schema === undefined)
+      throw new PoisonMessageError('UNKNOWN_SCHEMA_ID', `the registry knows no schema with id ${id}`);
     let writer: Type;
     try {
       writer = this.options.parse(schema);
     } catch (e) {
-      throw new PoisonMessageError('UNKNOWN_RECORD_TYPE', `schema id ${id} is not an Avro schema: ${(e as Error).message}`, { cause: e });
+      throw new PoisonMessageError(
+        'UNKNOWN_RECORD_TYPE',
+        `schema id ${id} is not an Avro schema: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     const event = eventOfRecordName(writer.name);
     const readerType = event && this.readerTypes.get(event);
     if (!event || !readerType) {
-      throw new PoisonMessageError('UNKNOWN_RECORD_TYPE', `schema id ${id} is ${writer.name ?? 'an unnamed schema'}, not an event this service reads`);
+      throw new PoisonMessageError(
+        'UNKNOWN_RECORD_TYPE',
+        `schema id ${id} is ${writer.name ?? 'an unnamed schema'}, not an event this service reads`,
+      );
     }
     if (writer.equals(readerType)) return this.directReader(event, readerType);
     let resolver: ReturnType<Type['createResolver']>;
     try {
       resolver = readerType.createResolver(writer);
     } catch (e) {
-      throw new PoisonMessageError('UNDECODABLE', `schema id ${id} cannot be read as the current ${event}: ${(e as Error).message}`, { cause: e });
+      throw new PoisonMessageError(
+        'UNDECODABLE',
+        `schema id ${id} cannot be read as the current ${event}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     return { type: event, decode: (body) => readerType.fromBuffer(body, resolver) };
   }
@@ -142,6 +197,16 @@ export class EventCodec {
   private directReader(type: EventName, avro: Type): Reader {
     return { type, decode: (body) => avro.fromBuffer(body) };
   }
+}
+
+function schemaIdOf(message: Buffer | null): number {
+  if (!message || message.length < HEADER_BYTES || message[0] !== MAGIC_BYTE) {
+    throw new PoisonMessageError(
+      'NOT_AVRO',
+      'message does not start with the Confluent magic byte and a schema id',
+    );
+  }
+  return message.readInt32BE(1);
 }
 
 function eventOfRecordName(name: string | undefined): EventName | undefined {

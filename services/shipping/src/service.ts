@@ -40,38 +40,50 @@ export const shipping: ServiceDefinition = {
   ddl: DDL,
   produces: ['ShippingScheduled'],
   handlers: () => ({
-    async InventoryReserved(reserved, { tx, log, publish }) {
-      const now = new Date();
-      const shipment = {
-        shipmentId: randomUUID(),
-        carrier: chooseCarrier(reserved.items),
-        scheduledFor: pickupDate(now).toISOString(),
-        items: reserved.items,
-      };
-      const { rowCount } = await tx.query(
-        `INSERT INTO shipments (order_id, shipment_id, carrier, scheduled_for, items)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING`,
-        [
-          reserved.orderId,
-          shipment.shipmentId,
-          shipment.carrier,
-          shipment.scheduledFor,
-          JSON.stringify(shipment.items),
-        ],
-      );
-      if (rowCount === 0) {
-        log.info(`Shipping skipped duplicate InventoryReserved for orderId ${reserved.orderId}`);
-        return;
-      }
-      publish('ShippingScheduled', {
-        eventId: randomUUID(),
-        orderId: reserved.orderId,
-        occurredAt: now.toISOString(),
-        customerId: reserved.customerId,
-        email: reserved.email ?? null,
-        ...shipment,
-      });
-      log.info({ carrier: shipment.carrier, scheduledFor: shipment.scheduledFor }, 'shipment scheduled');
+    // One INSERT for the run; the shipment ids it returns are the orders scheduled now.
+    InventoryReserved: {
+      async batch(items, tx) {
+        const now = new Date();
+        const shipments = items.map(({ event: reserved, ctx }) => ({
+          reserved,
+          ctx,
+          shipment: {
+            shipmentId: randomUUID(),
+            carrier: chooseCarrier(reserved.items),
+            scheduledFor: pickupDate(now).toISOString(),
+            items: reserved.items,
+          },
+        }));
+        const { rows } = await tx.query<{ shipment_id: string }>(
+          `INSERT INTO shipments (order_id, shipment_id, carrier, scheduled_for, items)
+           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::jsonb[])
+           ON CONFLICT (order_id) DO NOTHING RETURNING shipment_id`,
+          [
+            shipments.map((s) => s.reserved.orderId),
+            shipments.map((s) => s.shipment.shipmentId),
+            shipments.map((s) => s.shipment.carrier),
+            shipments.map((s) => s.shipment.scheduledFor),
+            shipments.map((s) => JSON.stringify(s.shipment.items)),
+          ],
+        );
+        const scheduled = new Set(rows.map((r) => r.shipment_id));
+        for (const { reserved, ctx, shipment } of shipments) {
+          const { log, publish } = ctx;
+          if (!scheduled.has(shipment.shipmentId)) {
+            log.info(`Shipping skipped duplicate InventoryReserved for orderId ${reserved.orderId}`);
+            continue;
+          }
+          publish('ShippingScheduled', {
+            eventId: randomUUID(),
+            orderId: reserved.orderId,
+            occurredAt: now.toISOString(),
+            customerId: reserved.customerId,
+            email: reserved.email ?? null,
+            ...shipment,
+          });
+          log.info({ carrier: shipment.carrier, scheduledFor: shipment.scheduledFor }, 'shipment scheduled');
+        }
+      },
     },
   }),
   routes(router, { db }) {
