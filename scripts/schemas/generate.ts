@@ -1,11 +1,15 @@
-// schemas/*.json → avro/*.avsc + services/shared/src/contracts/events.generated.ts.
+// schemas/*.json → avro/*.avsc + services/shared/src/contracts/events.generated.ts, and the
+// documents read from them: docs/asyncapi.yaml, docs/openapi.yaml, docs/events.md.
 import * as avro from 'avsc';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import * as prettier from 'prettier';
 import { EVENT_NAMES, type EventName, subjectOf } from '../../services/shared/src/topics';
 import type { AvroSchema } from '../../services/shared/src/contracts/avro';
+import { asyncApiFile } from './asyncapi';
+import { catalogueFile } from './catalogue';
 import { toAvro, toTypeScript } from './emit';
+import { openApiFile } from './openapi';
 import { formatProblem, type Problem, readSchema, type RecordShape } from './model';
 import { CliError, DEFAULT_ROOT, repoAt } from './repo';
 
@@ -15,10 +19,18 @@ export interface EventContract {
   subject: string;
   /** The JSON Schema's path relative to the root. */
   jsonFile: string;
+  /** The JSON Schema as written (descriptions, constraints, examples). */
+  json: Record<string, unknown>;
   record: RecordShape;
   avro: AvroSchema;
   /** Exactly the bytes of avro/<Event>.avsc. */
   avroText: string;
+}
+
+/** A request body's JSON Schema (schemas/requests/<name>.json); no Avro. */
+export interface RequestContract {
+  name: string;
+  json: Record<string, unknown>;
 }
 
 export interface Generation {
@@ -83,6 +95,7 @@ export async function buildContracts(root: string): Promise<Generation> {
       event,
       subject: subjectOf(event),
       jsonFile: rel(file),
+      json: json as Record<string, unknown>,
       record: read.record,
       avro: schema,
       avroText: `${JSON.stringify(schema, null, 2)}\n`,
@@ -90,6 +103,7 @@ export async function buildContracts(root: string): Promise<Generation> {
   }
 
   const requests: RecordShape[] = [];
+  const requestContracts: RequestContract[] = [];
   const requestFiles = existsSync(repo.requestsDir)
     ? readdirSync(repo.requestsDir).filter((f) => f.endsWith('.json'))
     : [];
@@ -100,10 +114,18 @@ export async function buildContracts(root: string): Promise<Generation> {
     const read = readSchema(json, { file: rel(file), name: basename(name, '.json'), avro: false });
     problems.push(...read.problems);
     if (read.record) requests.push(read.record);
+    requestContracts.push({ name: basename(name, '.json'), json: json as Record<string, unknown> });
   }
 
   const files = events.map((e) => ({ path: join(repo.avroDir, `${e.event}.avsc`), content: e.avroText }));
   files.push({ path: repo.generatedTs, content: await typeScriptFile(events, requests) });
+  if (problems.length === 0) {
+    files.push(
+      { path: join(repo.docsDir, 'asyncapi.yaml'), content: asyncApiFile(events) },
+      { path: join(repo.docsDir, 'openapi.yaml'), content: openApiFile(requestContracts) },
+      { path: join(repo.docsDir, 'events.md'), content: catalogueFile(events) },
+    );
+  }
   return { events, files, problems };
 }
 

@@ -13,6 +13,8 @@ export interface Repo {
   historyDir: string;
   lockFile: string;
   generatedTs: string;
+  /** Documents generated from the contracts (AsyncAPI, OpenAPI, the event catalogue). */
+  docsDir: string;
 }
 
 export function repoAt(root: string): Repo {
@@ -24,6 +26,7 @@ export function repoAt(root: string): Repo {
     historyDir: join(root, 'avro', 'history'),
     lockFile: join(root, 'avro', 'history', 'lock.json'),
     generatedTs: join(root, 'services', 'shared', 'src', 'contracts', 'events.generated.ts'),
+    docsDir: join(root, 'docs'),
   };
 }
 

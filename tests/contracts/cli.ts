@@ -7,12 +7,13 @@ import { join } from 'node:path';
 export const ROOT = join(__dirname, '..', '..');
 const GENERATED_TS = join('services', 'shared', 'src', 'contracts', 'events.generated.ts');
 
-/** A temp root holding copies of schemas/, avro/ (with history) and the generated types. */
+/** A temp root holding copies of schemas/, avro/ (with history), the generated types and docs/. */
 export function copyContracts(): string {
   const dir = mkdtempSync(join(tmpdir(), 'orderflow-contracts-'));
   cpSync(join(ROOT, 'schemas'), join(dir, 'schemas'), { recursive: true });
   cpSync(join(ROOT, 'avro'), join(dir, 'avro'), { recursive: true });
   cpSync(join(ROOT, GENERATED_TS), join(dir, GENERATED_TS));
+  cpSync(join(ROOT, 'docs'), join(dir, 'docs'), { recursive: true });
   return dir;
 }
 
