@@ -22,7 +22,7 @@ import { shipping } from '../../services/shipping/src/service';
 import { getJson, startPlatform, waitForStatus, type Platform } from '../support/platform';
 import { waitFor } from '../support/wait';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 const doc = parse(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.yaml'), 'utf8')) as Json;
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);

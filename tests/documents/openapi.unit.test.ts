@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 
 const ROOT = join(__dirname, '..', '..');
 const FILE = join(ROOT, 'docs', 'openapi.yaml');
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 const doc = parse(readFileSync(FILE, 'utf8')) as Json;
 
 /** Follows a local `$ref` (one level is all the document uses). */
