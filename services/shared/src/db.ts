@@ -13,11 +13,19 @@ export interface Db {
     params?: unknown[],
   ): Promise<{ rows: R[]; rowCount: number | null }>;
   /** Runs `work` in one transaction; commits when it returns, rolls back when it throws. */
-  tx<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  tx<T>(work: (tx: Tx) => Promise<T>, options?: TxOptions): Promise<T>;
   /** Creates the schema and applies `ddl` (idempotent statements), one instance at a time. */
   migrate(ddl: string[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface TxOptions {
+  /**
+   * false: the commit returns without waiting for the disk (synchronous_commit off). Only for
+   * work whose loss on a crash is harmless, such as deleting outbox rows already published.
+   */
+  durable?: boolean;
 }
 
 export interface DbOptions {
@@ -51,11 +59,16 @@ export async function createDb({ url, ssl, schema, max = 10, logger }: DbOptions
   const db: Db = {
     schema,
     query: (sql, params) => pool.query(sql, params),
-    async tx(work) {
+    async tx(work, { durable = true } = {}) {
       const client = await pool.connect();
+      // A connection dying while checked out (say, while the outbox relay waits for Kafka) is an
+      // 'error' event on the client: unheard, it would crash the process. Heard, the next query
+      // fails, the transaction rolls back and the broken client is destroyed.
+      const onLost = (err: Error) => logger.warn({ err: err.message }, 'database connection lost in a transaction');
+      client.on('error', onLost);
       let result: Awaited<ReturnType<typeof work>>;
       try {
-        await client.query('BEGIN');
+        await client.query(durable ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit = off'); // one round trip
         result = await work(client);
         await client.query('COMMIT');
       } catch (e) {
@@ -64,9 +77,11 @@ export async function createDb({ url, ssl, schema, max = 10, logger }: DbOptions
           () => false,
           () => true,
         );
+        if (!broken) client.off('error', onLost);
         client.release(broken);
         throw e;
       }
+      client.off('error', onLost);
       client.release();
       return result;
     },

@@ -115,31 +115,33 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many rows went out. */
   async publishBatch(): Promise<number> {
     const { db, producer, metrics, batchSize = 500 } = this.options;
-    const sent = await db.tx(async (tx) => {
-      // Rows are deleted only once Kafka acknowledged them. This commit need not wait for the
-      // disk: if it is lost, the rows come back and are published again, as after a crash
-      // between send and commit, and consumers drop the copies by eventId.
-      await tx.query('SET LOCAL synchronous_commit = off');
-      const { rows } = await tx.query<OutboxRow>(
-        `DELETE FROM outbox WHERE id IN (
+    // Rows are deleted only once Kafka acknowledged them. This commit need not wait for the
+    // disk: if it is lost, the rows come back and are published again, as after a crash
+    // between send and commit, and consumers drop the copies by eventId.
+    const sent = await db.tx(
+      async (tx) => {
+        const { rows } = await tx.query<OutboxRow>(
+          `DELETE FROM outbox WHERE id IN (
            SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING id, topic, key, value, headers, event_type`,
-        [batchSize],
-      );
-      if (rows.length === 0) return rows;
-      rows.sort((a, b) => Number(a.id) - Number(b.id)); // RETURNING order is not guaranteed
-      const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
-      for (const row of rows) {
-        const list = byTopic.get(row.topic) ?? [];
-        list.push({ key: row.key, value: row.value, headers: row.headers });
-        byTopic.set(row.topic, list);
-      }
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
-      return rows;
-    });
+          [batchSize],
+        );
+        if (rows.length === 0) return rows;
+        rows.sort((a, b) => Number(a.id) - Number(b.id)); // RETURNING order is not guaranteed
+        const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
+        for (const row of rows) {
+          const list = byTopic.get(row.topic) ?? [];
+          list.push({ key: row.key, value: row.value, headers: row.headers });
+          byTopic.set(row.topic, list);
+        }
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        return rows;
+      },
+      { durable: false },
+    );
     for (const row of sent) metrics.eventsProduced.inc({ topic: row.topic, event_type: row.event_type });
     return sent.length;
   }
