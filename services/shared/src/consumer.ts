@@ -15,6 +15,7 @@
 //     accounts for the message has succeeded. On stop, in-flight work finishes or is
 //     abandoned uncommitted — it will be redelivered and deduplicated.
 import { setTimeout as delay } from 'node:timers/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { EventCodec } from './codec';
 import type { EventPayloads } from './contracts';
@@ -277,6 +278,7 @@ export class EventConsumer {
     await db.tx(async (tx) => {
       const fresh = await claimInbox(tx, chunk);
       if (this.options.testHandlerDelayMs) await delay(this.options.testHandlerDelayMs, undefined, { signal: this.stopping.signal });
+      if (this.options.testHandlerDelayMs) await delay(this.options.testHandlerDelayMs, undefined, { signal: this.stopping.signal });
       const outgoing: OutboxMessage[] = [];
       const seen = new Set<string>();
       const items: { entry: Entry; ctx: HandlerContext }[] = [];
@@ -390,8 +392,7 @@ export class EventConsumer {
   ): Promise<void> {
     const { producer, metrics, logger, group } = this.options;
     const { key, value } = message;
-    const headers = {
-      ...meta.headers,
+    const ownHeaders = {
       'x-dlq-reason': reason,
       'x-dlq-error': String((err as Error)?.message ?? err).slice(0, 1000),
       'x-dlq-source-topic': meta.topic,
@@ -400,11 +401,26 @@ export class EventConsumer {
       'x-dlq-consumer-group': group,
       'x-dlq-failed-at': new Date().toISOString(),
     };
+    const headers = { ...meta.headers, ...ownHeaders };
+    // A message about as large as the broker takes no longer fits once the DLQ headers are added:
+    // then it goes without its value (the source offset still points at it), and if need be
+    // without its original headers too, instead of being retried for ever.
+    const dropped = { 'x-dlq-value-dropped': `${value?.length ?? 0} bytes: too large for the DLQ` };
+    const shapes = [
+      { key, value, headers },
+      { key, value: null, headers: { ...headers, ...dropped } },
+      { key, value: null, headers: { ...ownHeaders, ...dropped } },
+    ];
+    let shape = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        await producer.send({ topic: this.dlqTopic, acks: -1, messages: [{ key, value, headers }] });
+        await producer.send({ topic: this.dlqTopic, acks: -1, messages: [shapes[shape]!] });
         break;
       } catch (sendErr) {
+        if (tooLarge(sendErr) && shape < shapes.length - 1) {
+          shape++;
+          continue;
+        }
         if (!(await this.retryPause('dlq', sendErr, attempt, heartbeat)))
           throw new Error('stopping', { cause: sendErr });
       }
@@ -440,6 +456,14 @@ async function claimInbox(tx: Tx, chunk: Entry[]): Promise<Set<string>> {
     ],
   );
   return new Set(rows.map((r) => r.event_id));
+}
+
+/** Whether Kafka refused a message (or batch) for its size: sending it again cannot help. */
+function tooLarge(err: unknown): boolean {
+  for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') return true;
+  }
+  return false;
 }
 
 function stringHeaders(message: KafkaMessage): Record<string, string> {

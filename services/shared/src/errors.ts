@@ -97,7 +97,7 @@ export function isTransient(error: unknown): boolean {
   }
   if (e.retriable === true) return true; // kafkajs errors carry this flag
   const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|fetch failed/i.test(
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|fetch failed|is not queryable/i.test(
     message,
   );
 }
