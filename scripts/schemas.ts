@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { commonSpec, readEnv } from '../services/shared/src/config';
 import { DEFAULTS } from '../services/shared/src/defaults';
 import { COMPATIBILITY_LEVELS, isCompatibilityLevel } from '../services/shared/src/contracts/levels';
 import { checkCommand } from './schemas/check';
@@ -21,7 +22,7 @@ const USAGE = `usage: tsx scripts/schemas.ts <command> [options]
   generate [--check] [--root DIR]
   check    [--root DIR] [--url URL]          (the registry too when SCHEMA_REGISTRY_URL or --url is set)
   release  [--root DIR]
-  register [--root DIR] [--url URL] [--prefix P] [--dry-run]
+  register [--root DIR] [--url URL] [--prefix P] [--dry-run]   (P defaults to TOPIC_PREFIX, as the services use it)
   compat   --level <${COMPATIBILITY_LEVELS.join('|')}> <old.avsc> <new.avsc>`;
 
 async function main(argv: string[]): Promise<void> {
@@ -65,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
       await registerCommand({
         root,
         url: values.url ?? process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
-        prefix: values.prefix ?? '',
+        prefix: values.prefix ?? readEnv({ TOPIC_PREFIX: commonSpec.TOPIC_PREFIX }, process.env).TOPIC_PREFIX,
         dryRun: values['dry-run'] === true,
       });
       return;

@@ -103,6 +103,18 @@ describe('npm run register-schemas', () => {
     expect(table(second.output)).toEqual(rows.map((r) => [...r.slice(0, 4), 'no']));
   });
 
+  it('takes the prefix from TOPIC_PREFIX when --prefix is not given, as the services and compose do', async () => {
+    const fromEnv = `${PREFIX}env.`;
+    const result = schemasCli(['register', '--url', URL], { TOPIC_PREFIX: fromEnv });
+    expect(result.status).toBe(0);
+    expect((await client.subjects()).filter((s) => s.startsWith(fromEnv)).sort()).toEqual(
+      EVENT_NAMES.map((e) => subjectOf(e, fromEnv)).sort(),
+    );
+    const bad = schemasCli(['register', '--url', URL], { TOPIC_PREFIX: 'not a prefix' });
+    expect(bad.status).toBe(1);
+    expect(bad.output).toContain('TOPIC_PREFIX must be');
+  });
+
   it('--dry-run registers nothing', async () => {
     const dry = `${PREFIX}dry.`;
     const result = schemasCli(['register', '--url', URL, '--prefix', dry, '--dry-run']);
