@@ -98,7 +98,9 @@ async function main(): Promise<number> {
     await Promise.race([joined, disconnected]);
     if (!stopped) {
       const start = fromBeginning ? 'from the beginning' : 'from the end';
-      console.error(`tailing ${topic} (${ends.length} partitions) ${start}; Ctrl-C to stop`);
+      console.error(
+        `tailing ${topic} (${ends.length} partition${ends.length === 1 ? '' : 's'}) ${start}; Ctrl-C to stop`,
+      );
     }
     await disconnected;
     console.error(`stopped tailing ${topic}`);

@@ -40,8 +40,9 @@ async function ask(service: string, url: string): Promise<Answer> {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    return { down: `${service} is unreachable at ${new URL(url).origin} (${cause})` };
+    const { cause } = error as { cause?: { code?: string; message?: string } };
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    return { down: `${service} is unreachable at ${new URL(url).origin} (${reason})` };
   }
   const text = await response.text();
   if (response.status === 404) return { missing: text };
