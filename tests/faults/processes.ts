@@ -24,6 +24,11 @@ export class ServiceProcess {
     private readonly tag = '',
   ) {}
 
+  /** Whether this is an extra, tagged instance (e.g. a second one of its service). */
+  get tagged(): boolean {
+    return this.tag !== '';
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
