@@ -9,6 +9,7 @@ import {
   SchemaRegistryClient,
   avroTypeOf,
   ensureTopics,
+  groupOf,
   loadAvroSchema,
   platformTopics,
   registerEventSchemas,
@@ -191,7 +192,15 @@ export function orderflowPipeline(ctx: BenchContext): Pipeline {
       );
       return Number(rows[0]?.n ?? 0);
     },
-    prepare: async (prefix) => void (await ensureTopics(ctx.kafka, platformTopics(prefix))),
+    // Every topic up front, DLQs too: five services creating topics at once can trip over each other.
+    prepare: async (prefix) =>
+      void (await ensureTopics(
+        ctx.kafka,
+        platformTopics(
+          prefix,
+          SERVICE_NAMES.map((s) => groupOf(s, prefix)),
+        ),
+      )),
     async cleanup(prefix) {
       for (const s of SERVICE_NAMES) await ctx.sql(`DROP SCHEMA IF EXISTS ${schemaName(s, prefix)} CASCADE`);
       await deleteByPrefix(ctx.kafka, prefix);

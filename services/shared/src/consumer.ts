@@ -6,7 +6,8 @@
 //     inbox rows (the dedupe record), the handlers' effects and their outgoing events
 //     (outbox) commit together, so a redelivered event changes nothing. The inbox takes one
 //     statement per chunk; a batch handler takes a run of same-type events at once, so its
-//     effects are a few statements per chunk instead of a few per event.
+//     effects are a few statements per chunk instead of a few per event. Chunks of
+//     partitions handled concurrently are merged into one transaction while another commits.
 //  3. A transient failure (database, registry or broker unreachable) retries the chunk with
 //     backoff for as long as it lasts; nothing is skipped while infrastructure is down.
 //  4. Any other failure re-runs the chunk one message at a time, so one bad message cannot
@@ -15,11 +16,10 @@
 //     accounts for the message has succeeded. On stop, in-flight work finishes or is
 //     abandoned uncommitted — it will be redelivered and deduplicated.
 import { setTimeout as delay } from 'node:timers/promises';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { EventCodec } from './codec';
 import type { EventPayloads } from './contracts';
-import type { Db, Tx } from './db';
+import { coalesce, type Db, type Tx } from './db';
 import { PoisonMessageError, isTransient, type PoisonReason } from './errors';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -40,8 +40,11 @@ export const INBOX_DDL = [
 
 const MAX_ATTEMPTS = 3;
 const CHUNK_SIZE = 500;
-/** Partitions handled at once, each in its own transaction: overlaps database round trips. */
-const PARTITIONS_CONCURRENTLY = 3;
+/** Partitions handled at once; their chunks share transactions (see handleTogether). */
+const PARTITIONS_CONCURRENTLY = 8;
+/** Chunks smaller than this are merged with other partitions' into one transaction, at most MERGED_CHUNKS. */
+const MERGE_BELOW = 100;
+const MERGED_CHUNKS = 8;
 /** Headers copied from an event to the events it causes, so one id follows an order everywhere. */
 const TRACE_HEADERS = ['x-correlation-id', 'x-origin-ts'];
 
@@ -228,10 +231,24 @@ export class EventConsumer {
     }
   }
 
+  /**
+   * Chunks of partitions handled at the same time share one transaction: while one commits,
+   * the chunks that arrive meanwhile queue and go together in the next. At moderate load a
+   * partition's batch holds a message or two; merged, a transaction holds dozens.
+   */
+  private readonly handleTogether = coalesce(
+    async (chunks: Entry[][]) => {
+      await this.handleInTransaction(chunks.flat());
+      return chunks.map(() => undefined);
+    },
+    { maxBatch: MERGED_CHUNKS, maxInFlight: 2 },
+  );
+
   private async handleChunk(chunk: Entry[], heartbeat: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.handleInTransaction(chunk);
+        // A full chunk is batch enough; small ones (moderate load) share a transaction.
+        await (chunk.length >= MERGE_BELOW ? this.handleInTransaction(chunk) : this.handleTogether(chunk));
         return;
       } catch (err) {
         if (isTransient(err)) {
@@ -277,8 +294,8 @@ export class EventConsumer {
     const handled: Entry[] = [];
     await db.tx(async (tx) => {
       const fresh = await claimInbox(tx, chunk);
-      if (this.options.testHandlerDelayMs) await delay(this.options.testHandlerDelayMs, undefined, { signal: this.stopping.signal });
-      if (this.options.testHandlerDelayMs) await delay(this.options.testHandlerDelayMs, undefined, { signal: this.stopping.signal });
+      if (this.options.testHandlerDelayMs)
+        await delay(this.options.testHandlerDelayMs, undefined, { signal: this.stopping.signal });
       const outgoing: OutboxMessage[] = [];
       const seen = new Set<string>();
       const items: { entry: Entry; ctx: HandlerContext }[] = [];
@@ -460,7 +477,11 @@ async function claimInbox(tx: Tx, chunk: Entry[]): Promise<Set<string>> {
 
 /** Whether Kafka refused a message (or batch) for its size: sending it again cannot help. */
 function tooLarge(err: unknown): boolean {
-  for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') return true;
   }
   return false;
