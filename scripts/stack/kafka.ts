@@ -2,7 +2,7 @@
 // Maven Central, storage formatted once, a generated server.properties, ready when an admin
 // client can fetch the cluster's metadata.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { findJava, requireMaven } from './java';
@@ -69,7 +69,7 @@ function writeConfig(k: KafkaSettings): void {
     'broker.session.timeout.ms': 4_000,
     'auto.create.topics.enable': false,
     'delete.topic.enable': true,
-    ...(k.sasl ? saslListener(k) : {}),
+    ...(k.sasl || k.tls ? secureListener(k) : {}),
   };
   writeFileSync(
     k.serverProperties,
@@ -96,19 +96,32 @@ function writeConfig(k: KafkaSettings): void {
   );
 }
 
-/** ORDERFLOW_KAFKA_SASL=scram: clients (and the broker itself) log in with SCRAM-SHA-256; the
- * controller listener stays local and plain. The user is created when the storage is formatted. */
-function saslListener(k: KafkaSettings): Record<string, string> {
-  const { username, password } = k.sasl!;
-  return {
-    listeners: `SASL_PLAINTEXT://127.0.0.1:${k.port},CONTROLLER://127.0.0.1:${k.controllerPort}`,
-    'advertised.listeners': `SASL_PLAINTEXT://127.0.0.1:${k.port}`,
-    'inter.broker.listener.name': 'SASL_PLAINTEXT',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
-    'sasl.enabled.mechanisms': 'SCRAM-SHA-256',
-    'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-256',
-    'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`,
+/** ORDERFLOW_KAFKA_SASL=scram: clients (and the broker itself) log in with SCRAM-SHA-256; with
+ * ORDERFLOW_KAFKA_TLS_*, the listener speaks TLS. The controller listener stays local and plain.
+ * The SCRAM user is created when the storage is formatted. */
+function secureListener(k: KafkaSettings): Record<string, string> {
+  const protocol = `${k.sasl ? 'SASL_' : ''}${k.tls ? 'SSL' : 'PLAINTEXT'}`;
+  const name = protocol.toLowerCase();
+  const props: Record<string, string> = {
+    listeners: `${protocol}://127.0.0.1:${k.port},CONTROLLER://127.0.0.1:${k.controllerPort}`,
+    'advertised.listeners': `${protocol}://127.0.0.1:${k.port}`,
+    'inter.broker.listener.name': protocol,
+    'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,${protocol}:${protocol}`,
   };
+  if (k.sasl) {
+    const { username, password } = k.sasl;
+    props['sasl.enabled.mechanisms'] = 'SCRAM-SHA-256';
+    props['sasl.mechanism.inter.broker.protocol'] = 'SCRAM-SHA-256';
+    props[`listener.name.${name}.scram-sha-256.sasl.jaas.config`] =
+      `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`;
+  }
+  if (k.tls) {
+    props[`listener.name.${name}.ssl.keystore.type`] = 'PEM';
+    props[`listener.name.${name}.ssl.keystore.location`] = k.tls.keystore;
+    props[`listener.name.${name}.ssl.truststore.type`] = 'PEM';
+    props[`listener.name.${name}.ssl.truststore.location`] = k.tls.ca;
+  }
+  return props;
 }
 
 /** Writes the config, formats the storage on first use, and starts the broker detached;
@@ -133,7 +146,9 @@ export function startKafka(k: KafkaSettings, marker: string): Tracked {
         '-c',
         k.serverProperties,
         '--ignore-formatted',
-        ...(k.sasl ? ['--add-scram', `SCRAM-SHA-256=[name=${k.sasl.username},password=${k.sasl.password}]`] : []),
+        ...(k.sasl
+          ? ['--add-scram', `SCRAM-SHA-256=[name=${k.sasl.username},password=${k.sasl.password}]`]
+          : []),
       ],
       `formatting Kafka storage in ${k.dataDir}`,
     );
@@ -167,6 +182,7 @@ export async function kafkaReady(k: KafkaSettings): Promise<boolean> {
     connectionTimeout: 1_000,
     requestTimeout: 3_000,
     sasl: k.sasl,
+    ssl: k.tls ? { ca: readFileSync(k.tls.ca, 'utf8') } : undefined,
     retry: { retries: 0 },
   });
   const admin = kafka.admin();

@@ -21,6 +21,9 @@ export interface KafkaSettings {
   brokers: string;
   /** ORDERFLOW_KAFKA_SASL=scram: the client listener takes only SASL/SCRAM-SHA-256 logins of this user. */
   sasl?: { mechanism: 'scram-sha-256'; username: string; password: string };
+  /** ORDERFLOW_KAFKA_TLS_KEYSTORE (PEM: unencrypted PKCS#8 key, then the certificate chain) and
+   * ORDERFLOW_KAFKA_TLS_CA (PEM): the client listener speaks TLS (SASL_SSL with SASL). */
+  tls?: { keystore: string; ca: string };
 }
 
 export interface RegistrySettings {
@@ -99,10 +102,22 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       password: env.ORDERFLOW_KAFKA_SASL_PASSWORD || 'orderflow-dev-secret',
     };
     if (!/^[A-Za-z0-9._-]+$/.test(kafka.sasl.username) || /["\\[\],=\s]/.test(kafka.sasl.password)) {
-      problems.push('ORDERFLOW_KAFKA_SASL_USERNAME must be [A-Za-z0-9._-]+ and ORDERFLOW_KAFKA_SASL_PASSWORD must not hold quotes, brackets, commas, = or spaces');
+      problems.push(
+        'ORDERFLOW_KAFKA_SASL_USERNAME must be [A-Za-z0-9._-]+ and ORDERFLOW_KAFKA_SASL_PASSWORD must not hold quotes, brackets, commas, = or spaces',
+      );
     }
   } else if (sasl !== '') {
     problems.push(`ORDERFLOW_KAFKA_SASL=${sasl} is not "scram" (or empty for none)`);
+  }
+  if (env.ORDERFLOW_KAFKA_TLS_KEYSTORE || env.ORDERFLOW_KAFKA_TLS_CA) {
+    if (!env.ORDERFLOW_KAFKA_TLS_KEYSTORE || !env.ORDERFLOW_KAFKA_TLS_CA) {
+      problems.push('ORDERFLOW_KAFKA_TLS_KEYSTORE and ORDERFLOW_KAFKA_TLS_CA must be set together');
+    } else {
+      kafka.tls = {
+        keystore: resolve(env.ORDERFLOW_KAFKA_TLS_KEYSTORE),
+        ca: resolve(env.ORDERFLOW_KAFKA_TLS_CA),
+      };
+    }
   }
   if (kafka.port === kafka.controllerPort) problems.push('KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ');
 

@@ -1,9 +1,9 @@
-// The saga with a deployment's security settings: Kafka only over SASL/SCRAM-SHA-256 (a broker of
-// this test's own), the registry behind HTTP basic auth, PostgreSQL as a role with its own
+// The saga with a deployment's security settings: Kafka only over TLS with SASL/SCRAM-SHA-256 (a
+// broker of this test's own, its certificate from a CA made here), the registry behind HTTP basic auth, PostgreSQL as a role with its own
 // password — secrets given as files (NAME_FILE) and variables — and then every log line of every
 // service, from start to SIGTERM, searched for each secret.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import {
   type ServiceName,
 } from '@orderflow/shared';
 import { ServiceProcess } from '../faults/processes';
+import { makeCertificates, type TestCertificates } from '../support/certs';
 import { freePort, startOwnStack, type OwnStack } from '../support/own-stack';
 import { stackEnv } from '../support/platform';
 import { waitFor } from '../support/wait';
@@ -36,6 +37,7 @@ const dir = mkdtempSync(join(tmpdir(), 'orderflow-secrets-'));
 const logDir = mkdtempSync(join(tmpdir(), 'orderflow-secure-logs-'));
 
 let stack: OwnStack;
+let certs: TestCertificates;
 let registryProxy: Server;
 let registryUrl: string;
 let admin: Pool;
@@ -81,9 +83,11 @@ async function startAuthenticatingRegistry(upstream: string): Promise<Server> {
 }
 
 beforeAll(async () => {
+  certs = makeCertificates(dir);
   stack = await startOwnStack({
     components: ['kafka'],
     sasl: { username: 'orderflow-svc', password: secrets.kafka },
+    tls: certs,
   });
   registryProxy = await startAuthenticatingRegistry(stackEnv.SCHEMA_REGISTRY_URL);
   const { port } = registryProxy.address() as { port: number };
@@ -95,6 +99,7 @@ beforeAll(async () => {
   const kafka = new Kafka({
     brokers: [stack.env.KAFKA_BROKERS],
     sasl: { mechanism: 'scram-sha-256', username: 'orderflow-svc', password: secrets.kafka },
+    ssl: { ca: readFileSync(certs.ca, 'utf8') },
     logLevel: logLevel.NOTHING,
   });
   await ensureTopics(
@@ -117,6 +122,8 @@ afterAll(async () => {
   await admin?.end();
   registryProxy?.close();
   await stack?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(logDir, { recursive: true, force: true });
 });
 
 function secureEnv(overrides: Record<string, string> = {}): Record<string, string> {
@@ -129,6 +136,8 @@ function secureEnv(overrides: Record<string, string> = {}): Record<string, strin
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     KAFKA_BROKERS: stack.env.KAFKA_BROKERS,
+    KAFKA_SSL: 'true',
+    KAFKA_SSL_CA_FILE: certs.ca,
     KAFKA_SASL_MECHANISM: 'scram-sha-256',
     KAFKA_SASL_USERNAME: 'orderflow-svc',
     KAFKA_SASL_PASSWORD_FILE: join(dir, 'kafka-password'),
@@ -167,7 +176,26 @@ test('with wrong Kafka credentials a service refuses to start, naming Kafka, and
   expect(wrong.log()).not.toContain('not-the-password');
 });
 
-test('the saga runs end to end over SASL/SCRAM, registry basic auth and a database role, and no log line of any service holds a secret', async () => {
+test('without the CA that signed the broker certificate a service does not connect: the certificate is verified', async () => {
+  const untrusting = new ServiceProcess(
+    'billing',
+    await freePort(),
+    secureEnv({ KAFKA_SSL_CA_FILE: '' }),
+    logDir,
+    '-no-ca',
+  );
+  services.push(untrusting);
+  untrusting.start();
+  // It would give up after its retries (about a minute); the refused certificate shows at once.
+  await waitFor(
+    () => /unable to verify the first certificate|self[- ]signed certificate/i.test(untrusting.log()),
+    { timeoutMs: 30_000, what: 'the broker certificate to be refused' },
+  );
+  await untrusting.stop();
+  expect(untrusting.log()).not.toMatch(/billing running/);
+});
+
+test('the saga runs end to end over TLS and SASL/SCRAM, registry basic auth and a database role, and no log line of any service holds a secret', async () => {
   for (const name of SERVICE_NAMES)
     services.push(new ServiceProcess(name, await freePort(), secureEnv(), logDir));
   const running = services.filter((s) => !s.tagged);
@@ -212,7 +240,7 @@ test('the saga runs end to end over SASL/SCRAM, registry basic auth and a databa
   for (const s of running) expect([s.name, await s.stop()]).toEqual([s.name, 0]);
 
   const logs = services.map((s) => ({
-    name: `${s.name}${s.tagged ? ' (wrong password)' : ''}`,
+    name: `${s.name}${s.tagged ? ' (refused)' : ''}`,
     text: s.log(),
   }));
   // A full run's worth of lines: from start to stop, in every service.

@@ -16,6 +16,8 @@ export interface OwnStackOptions {
   components?: Component[];
   /** Turns on SASL/SCRAM-SHA-256 on the broker's client listener. */
   sasl?: { username: string; password: string };
+  /** Turns on TLS on the broker's client listener: a PEM keystore (key, then chain) and the CA. */
+  tls?: { keystore: string; ca: string };
   log?: (line: string) => void;
 }
 
@@ -78,6 +80,8 @@ export async function startOwnStack(options: OwnStackOptions = {}): Promise<OwnS
     ORDERFLOW_KAFKA_SASL: options.sasl ? 'scram' : '',
     ORDERFLOW_KAFKA_SASL_USERNAME: options.sasl?.username,
     ORDERFLOW_KAFKA_SASL_PASSWORD: options.sasl?.password,
+    ORDERFLOW_KAFKA_TLS_KEYSTORE: options.tls?.keystore,
+    ORDERFLOW_KAFKA_TLS_CA: options.tls?.ca,
   };
   const settings = await withEnv(vars, async () => readSettings());
   mkdirSync(dir, { recursive: true });
@@ -93,7 +97,11 @@ export async function startOwnStack(options: OwnStackOptions = {}): Promise<OwnS
 
   const own: OwnStack = {
     settings,
-    env: { KAFKA_BROKERS: settings.kafka.brokers, SCHEMA_REGISTRY_URL: settings.registry.url, DATABASE_URL: settings.postgres.url },
+    env: {
+      KAFKA_BROKERS: settings.kafka.brokers,
+      SCHEMA_REGISTRY_URL: settings.registry.url,
+      DATABASE_URL: settings.postgres.url,
+    },
     stop: (component, signal) => withEnv(vars, () => stack.stopComponent(component, signal)),
     start: (component) => withEnv(vars, () => stack.startComponent(component, quiet)),
     async destroy() {
