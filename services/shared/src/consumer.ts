@@ -67,14 +67,17 @@ export interface HandlerContext {
 export type Handler<E extends EventName> = (event: EventPayloads[E], ctx: HandlerContext) => Promise<void>;
 
 export interface BatchItem<E extends EventName> {
+  type: E;
   event: EventPayloads[E];
   ctx: HandlerContext;
 }
 
 /**
- * Handles a run of fresh (not yet handled) events of one type, in arrival order, inside the
- * chunk's transaction: the same effects as calling a Handler for each in turn, in fewer
- * statements. A failure fails the whole chunk, which is then retried event by event.
+ * Handles a run of fresh (not yet handled) events, in arrival order, inside the chunk's
+ * transaction: the same effects as calling a Handler for each in turn, in fewer statements.
+ * A run is every consecutive event with the same handler, so one BatchHandler registered for
+ * several types sees them all at once (and can lock their rows in one ordered statement).
+ * A failure fails the whole chunk, which is then retried event by event.
  */
 export interface BatchHandler<E extends EventName> {
   batch(items: BatchItem<E>[], tx: Tx): Promise<void>;
@@ -332,17 +335,15 @@ export class EventConsumer {
         seen.add(eventId);
         items.push({ entry, ctx });
       }
-      // Runs of consecutive events of one type: arrival order holds across types.
+      // Runs of consecutive events with the same handler: arrival order holds across runs.
       for (let start = 0; start < items.length;) {
-        const type = items[start]!.entry.type;
+        const handler = handlers[items[start]!.entry.type] as Handler<EventName> | BatchHandler<EventName>;
         let end = start + 1;
-        while (end < items.length && items[end]!.entry.type === type) end++;
+        while (end < items.length && handlers[items[end]!.entry.type] === handler) end++;
         const run = items.slice(start, end);
-        const handler = handlers[type] as Handler<EventName> | BatchHandler<EventName>;
-        const duration = metrics.handlerDuration.labels({ event_type: type });
         if (typeof handler === 'function') {
           for (const { entry, ctx } of run) {
-            const endTimer = duration.startTimer();
+            const endTimer = metrics.handlerDuration.startTimer({ event_type: entry.type });
             await handler(entry.payload as unknown as EventPayloads[EventName], ctx);
             endTimer();
           }
@@ -350,13 +351,14 @@ export class EventConsumer {
           const began = performance.now();
           await handler.batch(
             run.map(({ entry, ctx }) => ({
+              type: entry.type,
               event: entry.payload as unknown as EventPayloads[EventName],
               ctx,
             })),
             tx,
           );
           const each = (performance.now() - began) / 1000 / run.length;
-          for (let i = 0; i < run.length; i++) duration.observe(each);
+          for (const { entry } of run) metrics.handlerDuration.observe({ event_type: entry.type }, each);
         }
         for (const { entry } of run) handled.push(entry);
         start = end;
