@@ -87,7 +87,14 @@ export interface PipelineRound {
     { msgsPerSec: number; cpuMsPer1k: number; machineCpuMsPer1k: number; measured: number }
   >;
   rss: { idle: Record<string, number>; peak: Record<string, number> };
-  correctness: { accepted: number; missing: number; duplicates: number; finishedInState?: number };
+  /** On the last platform instance; `late`: orders of abandoned instances, not waited for. */
+  correctness: {
+    accepted: number;
+    missing: number;
+    duplicates: number;
+    finishedInState?: number;
+    late: number;
+  };
 }
 
 export interface RoundResult {
@@ -188,7 +195,7 @@ class Bench {
     try {
       await this.withProducer(async () => {
         await this.intakePhase(p, `${id}i-`, result, label, prefixes);
-        await this.platformPhase(p, `${id}p-`, result, label, prefixes);
+        await this.platformPhase(p, `${id}p`, result, label, prefixes);
         await this.drainPhase(p, id, result, label, prefixes);
       });
     } finally {
@@ -234,48 +241,78 @@ class Bench {
     }
   }
 
-  /** Every process of the pipeline: open-loop rates (latency), then a closed loop (throughput). */
+  /**
+   * Every process of the pipeline: open-loop rates (latency), then a closed loop (throughput).
+   * A phase waits for its orders to finish for at most twice its length (20 s at least); a
+   * pipeline that could not keep up is restarted under a new prefix so that its backlog does
+   * not spill into the next phase, and its unfinished orders are reported as late.
+   */
   private async platformPhase(
     p: Pipeline,
-    prefix: string,
+    id: string,
     result: PipelineRound,
     label: string,
     prefixes: string[],
   ) {
-    prefixes.push(prefix);
-    await p.prepare(prefix);
-    const watcher = new TerminalWatcher(
-      this.kafka,
-      p.terminalTopic(prefix),
-      (m) => p.terminalOrderId(m),
-      `${prefix}bench-terminal`,
-    );
-    await watcher.start();
-    const children: Child[] = [];
-    const accepted: string[] = [];
-    const sampler = rssSampler(() => children);
-    try {
+    let instance:
+      | { watcher: TerminalWatcher; children: Child[]; intake?: Child; prefix: string; accepted: string[] }
+      | undefined;
+    const sampler = rssSampler(() => instance?.children ?? []);
+    let late = 0;
+    const up = async () => {
+      const prefix = `${id}${prefixes.length}-`;
+      prefixes.push(prefix);
+      await p.prepare(prefix);
+      const watcher = new TerminalWatcher(
+        this.kafka,
+        p.terminalTopic(prefix),
+        (m) => p.terminalOrderId(m),
+        `${prefix}bench-terminal`,
+      );
+      await watcher.start();
       const [intake, workers] = await Promise.all([
         p.directInput ? undefined : p.startIntake(prefix),
         p.startWorkers(prefix),
       ]);
-      children.push(...this.track([...(intake ? [intake] : []), ...workers]));
+      const children = this.track([...(intake ? [intake] : []), ...workers]);
+      instance = { watcher, children, intake, prefix, accepted: [] };
       await sleep(1_000);
-      for (const c of children) if (c !== intake) result.rss.idle[c.name] = processRssMb(c.pid);
+      for (const c of children) if (c !== intake) result.rss.idle[c.name] ??= processRssMb(c.pid);
       // Settle: a little traffic end to end (JIT, connections, metadata), not measured.
       const settle = await this.drive(p, prefix, intake, 100, 2_000);
       await waitUntil(() => watcher.missing(settle.accepted) === 0, CONFIG.terminalWaitMs, 100);
+      return instance;
+    };
+    const down = async () => {
+      if (!instance) return;
+      await Promise.all(instance.children.map((c) => c.stop()));
+      await instance.watcher.stop();
+      instance = undefined;
+    };
+    /** Waits for `orders`; returns how many are still not terminal at the deadline. */
+    const settleOrders = async (orders: string[], phaseMs: number) => {
+      const { watcher } = instance!;
+      await waitUntil(() => watcher.missing(orders) === 0, Math.max(20_000, 2 * phaseMs), 100);
+      const missing = watcher.missing(orders);
+      if (missing > 0) {
+        late += missing;
+        await down(); // its backlog would spill into the next phase
+      }
+      return missing;
+    };
 
+    try {
       for (const rate of CONFIG.rates) {
+        const { watcher, intake, prefix, accepted } = instance ?? (await up());
         watcher.resetLatency();
         const load = await this.drive(p, prefix, intake, rate, CONFIG.e2eMs);
         accepted.push(...load.accepted);
-        await waitUntil(() => watcher.missing(load.accepted) === 0, CONFIG.terminalWaitMs, 100);
-        const late = watcher.missing(load.accepted);
+        const httpLatency = intake ? percentilesMs(load.latency) : undefined;
+        const pending = await settleOrders(load.accepted, CONFIG.e2eMs);
         // Orders still in flight at the deadline count with what they have waited so far (a lower bound).
         const now = Date.now();
         load.accepted.forEach(
-          (id, i) => watcher.seen.has(id) || watcher.latency.recordValue((now - load.acceptedAt[i]!) * 1000),
+          (o, i) => watcher.seen.has(o) || watcher.latency.recordValue((now - load.acceptedAt[i]!) * 1000),
         );
         const e2e = percentilesMs(watcher.latency);
         result.e2e[String(rate)] = {
@@ -284,36 +321,41 @@ class Bench {
           ok: load.ok,
           errors: load.errors,
           dropped: load.dropped,
-          late,
-          http: intake ? percentilesMs(load.latency) : undefined,
+          late: pending,
+          http: httpLatency,
           e2e,
         };
-        const http = intake
-          ? ` http p50 ${fmt(percentilesMs(load.latency).p50, 1)} p99 ${fmt(percentilesMs(load.latency).p99, 1)} ms ·`
+        const http = httpLatency
+          ? ` http p50 ${fmt(httpLatency.p50, 1)} p99 ${fmt(httpLatency.p99, 1)} ms ·`
           : '';
         progress(
-          `${label}: ${rate}/s:${http} e2e p50 ${fmt(e2e.p50, 1)} p99 ${fmt(e2e.p99, 1)} p99.9 ${fmt(e2e.p999, 1)} ms (${load.ok} ok, ${load.errors} errors, ${late} not terminal in time)`,
+          `${label}: ${rate}/s:${http} e2e p50 ${fmt(e2e.p50, 1)} p99 ${fmt(e2e.p99, 1)} p99.9 ${fmt(e2e.p999, 1)} ms (${load.ok} ok, ${load.errors} errors, ${pending} not terminal in time)`,
         );
       }
 
+      const { watcher, intake, prefix, accepted } = instance ?? (await up());
       const before = this.snapshot();
       const t0 = Date.now();
       const load = await this.drive(p, prefix, intake, 'max', CONFIG.platMs);
       accepted.push(...load.accepted);
       const arrivalsFrom = watcher.arrivals.length;
-      await waitUntil(() => watcher.missing(load.accepted) === 0, CONFIG.terminalWaitMs, 100);
-      const done = Math.max(t0 + 1, ...watcher.arrivals.slice(arrivalsFrom));
+      await waitUntil(() => watcher.missing(load.accepted) === 0, Math.max(20_000, 2 * CONFIG.platMs), 100);
+      let done = t0 + 1;
+      for (let i = arrivalsFrom; i < watcher.arrivals.length; i++)
+        done = Math.max(done, watcher.arrivals[i]!);
       const cpu = cpuBreakdown(before, this.snapshot(), done - t0);
+      const delivered = load.accepted.length - watcher.missing(load.accepted);
       result.platform = {
-        ordersPerSec: load.accepted.length / ((done - t0) / 1000),
+        ordersPerSec: delivered / ((done - t0) / 1000),
         accepted: load.accepted.length,
         intakePerSec: load.ok / (load.durationMs / 1000),
         cpu,
       };
       progress(
-        `${label}: platform ${fmt(result.platform.ordersPerSec)} orders/s through every worker (${load.accepted.length} orders, intake ${fmt(result.platform.intakePerSec)}/s) cpu ${JSON.stringify(cpu)}`,
+        `${label}: platform ${fmt(result.platform.ordersPerSec)} orders/s through every worker (${delivered} of ${load.accepted.length} orders, intake ${fmt(result.platform.intakePerSec)}/s) cpu ${JSON.stringify(cpu)}`,
       );
 
+      // Correctness, on the instance that is still up: every accepted order terminal, once.
       await waitUntil(() => watcher.missing(accepted) === 0, CONFIG.terminalWaitMs, 200);
       const finishedInState = p.finishedInState
         ? await waitUntil(
@@ -327,13 +369,13 @@ class Bench {
         missing: watcher.missing(accepted),
         duplicates: watcher.duplicates(),
         finishedInState,
+        late,
       };
       progress(`${label}: correctness ${JSON.stringify(result.correctness)}`);
     } finally {
       sampler.stop();
       Object.assign(result.rss.peak, sampler.peak);
-      await Promise.all(children.map((c) => c.stop()));
-      await watcher.stop();
+      await down();
     }
   }
 

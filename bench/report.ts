@@ -21,7 +21,7 @@ export interface Summary {
   rows: Row[];
   correctness: Record<
     string,
-    { accepted: number; missing: number; duplicates: number; notFinishedInState?: number }
+    { accepted: number; missing: number; duplicates: number; late: number; notFinishedInState?: number }
   >;
   chart: {
     e2e: Record<string, Record<PipelineName, [number, number, number] | undefined>>;
@@ -211,6 +211,7 @@ export function summarize(rounds: RoundResult[], rates: number[]): Summary {
       accepted: all.reduce((s, c) => s + c.accepted, 0),
       missing: all.reduce((s, c) => s + c.missing, 0),
       duplicates: all.reduce((s, c) => s + c.duplicates, 0),
+      late: all.reduce((s, c) => s + (c.late ?? 0), 0),
       notFinishedInState: all.some((c) => c.finishedInState !== undefined)
         ? all.reduce((s, c) => s + (c.accepted - (c.finishedInState ?? c.accepted)), 0)
         : undefined,
