@@ -46,7 +46,7 @@ export const CONFIG = QUICK
       serdeMs: 100,
       terminalWaitMs: 45_000,
       soakMs: 600_000,
-      soakRate: 500,
+      soakRate: 200,
     }
   : {
       mode: 'full',
@@ -55,15 +55,15 @@ export const CONFIG = QUICK
       satConcurrency: 32,
       satMs: 8_000,
       rates: [500, 1_000],
-      e2eMs: 10_000,
-      platMs: 8_000,
-      drainCount: 10_000,
-      drainMaxMs: 12_000,
+      e2eMs: 8_000,
+      platMs: 6_000,
+      drainCount: 8_000,
+      drainMaxMs: 6_000,
       drains: 4,
       serdeMs: 400,
       terminalWaitMs: 90_000,
       soakMs: 600_000,
-      soakRate: 500,
+      soakRate: 200,
     };
 
 export interface PipelineRound {
@@ -602,6 +602,7 @@ async function main(): Promise<void> {
   );
 
   const bench = new Bench(ctx, kafka);
+  const file = join(resultsDir, `bench-${CONFIG.mode}-${stamp}.json`);
   const pipelines = [ceilingPipeline(ctx), peerPipeline(ctx), orderflowPipeline(ctx)];
   const rounds: RoundResult[] = [];
   const total = CONFIG.rounds + (CONFIG.warmup ? 1 : 0);
@@ -626,7 +627,14 @@ async function main(): Promise<void> {
       );
       rounds.push(round);
     }
-    if (SOAK) soak = await bench.soak(pipelines[2]!);
+    // The rounds are saved before the soak, so a failing soak loses nothing else.
+    writeFileSync(file, JSON.stringify({ config: CONFIG, machine, rounds }, null, 1));
+    if (SOAK) {
+      soak = await bench.soak(pipelines[2]!).catch((e: unknown) => {
+        progress(`soak failed: ${(e as Error).message}`);
+        return undefined;
+      });
+    }
   } finally {
     await pool.end();
   }
@@ -636,7 +644,6 @@ async function main(): Promise<void> {
     CONFIG.rates,
   );
   printTable(summary, soak);
-  const file = join(resultsDir, `bench-${CONFIG.mode}-${stamp}.json`);
   writeFileSync(file, JSON.stringify({ config: CONFIG, machine, rounds, summary, soak }, null, 1));
   // A quick run's chart stays with its results; the full run's goes to docs/.
   const chart = QUICK
