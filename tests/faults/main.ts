@@ -131,13 +131,26 @@ const scenarios: Scenario[] = [
     async heal(run) {
       await run.stack.start('registry');
     },
-    check(_run, load, marks) {
+    async check(run, load, marks) {
+      const problems: string[] = [];
       const refundsDuring = load
         .accepted()
         .filter((o) => o.outcome === 'REFUNDED' && o.sentAt < marks.healStart).length;
-      return refundsDuring > 0
-        ? []
-        : ['no refund order (new schemas) was accepted while the registry was down'];
+      if (refundsDuring === 0)
+        problems.push('no refund order (new schemas) was accepted while the registry was down');
+      // Billing first met InventoryInsufficient while the registry was gone: its lookup failed
+      // then (and was retried), and succeeded once the registry was back.
+      const text = await fetch(`${run.services.billing.url}/metrics`).then((r) => r.text());
+      const calls = (outcome: string) =>
+        Number(
+          new RegExp(`^orderflow_registry_calls_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`, 'm').exec(
+            text,
+          )?.[1] ?? 0,
+        );
+      if (calls('error') === 0)
+        problems.push('billing never failed a schema lookup: the registry outage was not felt');
+      if (calls('ok') === 0) problems.push('billing never fetched a new schema after the registry came back');
+      return problems;
     },
   },
   {
@@ -326,7 +339,8 @@ async function duplicatesSkipped(run: Run): Promise<number> {
       (r) => r.text(),
       () => '',
     );
-    for (const m of text.matchAll(/^orderflow_duplicates_skipped_total\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
+    for (const m of text.matchAll(/^orderflow_duplicates_skipped_total\{[^}]*\} (\d+)/gm))
+      total += Number(m[1]);
   }
   return total;
 }
