@@ -87,7 +87,8 @@ export const env = {
   oneOf: <T extends string>(allowed: T[], fallback?: T) => required(parsers.oneOf(...allowed), fallback),
   optionalOneOf: <T extends string>(allowed: T[]) => optional(parsers.oneOf(...allowed)),
   bool: (fallback = false) => required(parsers.bool, fallback),
-  matching: (pattern: RegExp, what: string, fallback?: string) => required(parsers.matching(pattern, what), fallback),
+  matching: (pattern: RegExp, what: string, fallback?: string) =>
+    required(parsers.matching(pattern, what), fallback),
 };
 
 export type Spec = Record<string, Field<unknown>>;
@@ -147,7 +148,11 @@ export const commonSpec = {
   DATABASE_URL: env.url(['postgres:', 'postgresql:'], DEFAULTS.DATABASE_URL),
   DATABASE_SSL: env.bool(false),
   DATABASE_SSL_CA: env.optionalText(),
-  TOPIC_PREFIX: env.matching(/^[A-Za-z0-9._-]{0,100}$/, 'at most 100 of A-Z a-z 0-9 . _ - (it prefixes topic names)', ''),
+  TOPIC_PREFIX: env.matching(
+    /^[A-Za-z0-9._-]{0,100}$/,
+    'at most 100 of A-Z a-z 0-9 . _ - (it prefixes topic names)',
+    '',
+  ),
   HOST: env.matching(/^[A-Za-z0-9.:-]{1,253}$/, 'a host name or IP address to listen on', '127.0.0.1'),
   // Per client IP, a token bucket: PER_SECOND tokens a second, up to BURST; 0 turns it off.
   HTTP_RATE_LIMIT_PER_SECOND: env.int(0, 1_000_000, 100),
@@ -217,12 +222,18 @@ export function loadServiceConfig<S extends Spec>(
   ) {
     problems.push('SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD must be set together');
   }
-  const tlsSet = ['KAFKA_SSL_CA', 'KAFKA_SSL_CERT', 'KAFKA_SSL_KEY'].filter((n) => source[n] || source[`${n}_FILE`]);
+  const tlsSet = ['KAFKA_SSL_CA', 'KAFKA_SSL_CERT', 'KAFKA_SSL_KEY'].filter(
+    (n) => source[n] || source[`${n}_FILE`],
+  );
   if (tlsSet.length > 0 && raw && !raw.KAFKA_SSL) problems.push(`${tlsSet.join(', ')} need KAFKA_SSL=true`);
-  if (Boolean(source.KAFKA_SSL_CERT || source.KAFKA_SSL_CERT_FILE) !== Boolean(source.KAFKA_SSL_KEY || source.KAFKA_SSL_KEY_FILE)) {
+  if (
+    Boolean(source.KAFKA_SSL_CERT || source.KAFKA_SSL_CERT_FILE) !==
+    Boolean(source.KAFKA_SSL_KEY || source.KAFKA_SSL_KEY_FILE)
+  ) {
     problems.push('KAFKA_SSL_CERT and KAFKA_SSL_KEY must be set together');
   }
-  if ((source.DATABASE_SSL_CA || source.DATABASE_SSL_CA_FILE) && raw && !raw.DATABASE_SSL) problems.push('DATABASE_SSL_CA needs DATABASE_SSL=true');
+  if ((source.DATABASE_SSL_CA || source.DATABASE_SSL_CA_FILE) && raw && !raw.DATABASE_SSL)
+    problems.push('DATABASE_SSL_CA needs DATABASE_SSL=true');
   if (problems.length > 0 || !raw || !own) throw new ConfigError(problems);
   const kafkaTls = { ca: raw.KAFKA_SSL_CA, cert: raw.KAFKA_SSL_CERT, key: raw.KAFKA_SSL_KEY };
 
@@ -230,7 +241,8 @@ export function loadServiceConfig<S extends Spec>(
     service,
     kafka: {
       brokers: raw.KAFKA_BROKERS,
-      ssl: raw.KAFKA_SSL && Object.values(kafkaTls).some(Boolean) ? withoutUndefined(kafkaTls) : raw.KAFKA_SSL,
+      ssl:
+        raw.KAFKA_SSL && Object.values(kafkaTls).some(Boolean) ? withoutUndefined(kafkaTls) : raw.KAFKA_SSL,
       sessionTimeoutMs: raw.KAFKA_SESSION_TIMEOUT_MS,
       sasl: raw.KAFKA_SASL_MECHANISM
         ? {
@@ -245,9 +257,16 @@ export function loadServiceConfig<S extends Spec>(
       username: raw.SCHEMA_REGISTRY_USERNAME,
       password: raw.SCHEMA_REGISTRY_PASSWORD,
     },
-    database: { url: raw.DATABASE_URL, ssl: raw.DATABASE_SSL && raw.DATABASE_SSL_CA ? { ca: raw.DATABASE_SSL_CA } : raw.DATABASE_SSL },
+    database: {
+      url: raw.DATABASE_URL,
+      ssl: raw.DATABASE_SSL && raw.DATABASE_SSL_CA ? { ca: raw.DATABASE_SSL_CA } : raw.DATABASE_SSL,
+    },
     prefix: raw.TOPIC_PREFIX,
-    http: { host: raw.HOST, port: raw.PORT, rateLimit: { perSecond: raw.HTTP_RATE_LIMIT_PER_SECOND, burst: raw.HTTP_RATE_LIMIT_BURST } },
+    http: {
+      host: raw.HOST,
+      port: raw.PORT,
+      rateLimit: { perSecond: raw.HTTP_RATE_LIMIT_PER_SECOND, burst: raw.HTTP_RATE_LIMIT_BURST },
+    },
     logLevel: raw.LOG_LEVEL,
     testHandlerDelayMs: raw.ORDERFLOW_TEST_HANDLER_DELAY_MS,
     own,

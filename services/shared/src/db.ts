@@ -64,7 +64,8 @@ export async function createDb({ url, ssl, schema, max = 10, logger }: DbOptions
       // A connection dying while checked out (say, while the outbox relay waits for Kafka) is an
       // 'error' event on the client: unheard, it would crash the process. Heard, the next query
       // fails, the transaction rolls back and the broken client is destroyed.
-      const onLost = (err: Error) => logger.warn({ err: err.message }, 'database connection lost in a transaction');
+      const onLost = (err: Error) =>
+        logger.warn({ err: err.message }, 'database connection lost in a transaction');
       client.on('error', onLost);
       let result: Awaited<ReturnType<typeof work>>;
       try {

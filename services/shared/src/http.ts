@@ -42,7 +42,13 @@ const CLIENT_ERROR_CODES: Record<number, string> = {
   429: 'TOO_MANY_REQUESTS',
 };
 
-export function createHttpApp({ logger, metrics, readiness, router = new Router(), rateLimit }: HttpAppOptions): Koa {
+export function createHttpApp({
+  logger,
+  metrics,
+  readiness,
+  router = new Router(),
+  rateLimit,
+}: HttpAppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged once, below
 
@@ -119,7 +125,12 @@ export function rateLimiter({ perSecond, burst }: RateLimit): Koa.Middleware {
       const seconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
       ctx.set('Retry-After', String(seconds));
       ctx.status = 429;
-      ctx.body = { error: { code: 'TOO_MANY_REQUESTS', message: `rate limit of ${perSecond} requests a second exceeded; retry after ${seconds} s` } };
+      ctx.body = {
+        error: {
+          code: 'TOO_MANY_REQUESTS',
+          message: `rate limit of ${perSecond} requests a second exceeded; retry after ${seconds} s`,
+        },
+      };
       return;
     }
     bucket.tokens -= 1;
