@@ -6,7 +6,13 @@ import { ensureTopics, platformTopics } from './admin';
 import { EventCodec } from './codec';
 import type { ServiceConfig } from './config';
 import { redactUrl } from './config';
-import { SchemaRegistryClient, SchemaRegistryError, registerEventSchemas, avroTypeOf, loadAvroSchema } from './contracts';
+import {
+  SchemaRegistryClient,
+  SchemaRegistryError,
+  registerEventSchemas,
+  avroTypeOf,
+  loadAvroSchema,
+} from './contracts';
 import { EventConsumer, INBOX_DDL, type Handlers } from './consumer';
 import { createDb, schemaName, type Db } from './db';
 import { createHttpApp, listen, Router, type HttpServer } from './http';
@@ -58,24 +64,40 @@ export async function startService(
   options: StartOptions = {},
 ): Promise<RunningService> {
   let state: Lifecycle = 'starting';
-  const logger = createLogger({ service: definition.name, level: config.logLevel, destination: options.logDestination });
+  const logger = createLogger({
+    service: definition.name,
+    level: config.logLevel,
+    destination: options.logDestination,
+  });
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanUp = async () => {
     for (const fn of cleanups.reverse()) {
-      await fn().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'error while stopping'));
+      await fn().catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, 'error while stopping'),
+      );
     }
   };
 
   try {
     logger.info(
-      { kafka: config.kafka.brokers, registry: redactUrl(config.registry.url), database: redactUrl(config.database.url), prefix: config.prefix },
+      {
+        kafka: config.kafka.brokers,
+        registry: redactUrl(config.registry.url),
+        database: redactUrl(config.database.url),
+        prefix: config.prefix,
+      },
       `starting ${definition.name}`,
     );
     const metrics = createMetrics(definition.name);
     const group = groupOf(definition.name, config.prefix);
 
     const db = await step('database', () =>
-      createDb({ url: config.database.url, ssl: config.database.ssl, schema: schemaName(definition.name, config.prefix), logger }),
+      createDb({
+        url: config.database.url,
+        ssl: config.database.ssl,
+        schema: schemaName(definition.name, config.prefix),
+        logger,
+      }),
     );
     cleanups.push(() => db.close());
     await step('database', () => db.migrate([...OUTBOX_DDL, ...INBOX_DDL, ...definition.ddl]));
@@ -84,7 +106,10 @@ export async function startService(
     await step('kafka', () => ensureTopics(kafka, platformTopics(config.prefix, [group])));
 
     const { url, username, password } = config.registry;
-    const registry = new SchemaRegistryClient({ url, auth: username && password ? { username, password } : undefined });
+    const registry = new SchemaRegistryClient({
+      url,
+      auth: username && password ? { username, password } : undefined,
+    });
     const registered = await step('schema registry', () =>
       registerEventSchemas({ registry, events: definition.produces, prefix: config.prefix }),
     );
@@ -186,7 +211,11 @@ async function step<T>(what: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function probe(checks: Record<string, string>, name: string, check: () => Promise<void>): Promise<void> {
+async function probe(
+  checks: Record<string, string>,
+  name: string,
+  check: () => Promise<void>,
+): Promise<void> {
   try {
     await check();
     checks[name] = 'ok';
