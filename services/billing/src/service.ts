@@ -1,28 +1,8 @@
 // billing: charges for each new order (or declines it over the limit) and refunds when
 // inventory cannot fill a paid order.
 import { randomUUID } from 'node:crypto';
-import {
-  DEFAULT_PORTS,
-  NotFoundError,
-  env,
-  loadServiceConfig,
-  startService,
-  type Env,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from '@orderflow/shared';
+import { env, type ServiceDefinition, serviceModule, found } from '@orderflow/shared';
 import { decidePayment } from './decide';
-
-export type BillingConfig = ServiceConfig & { own: { PAYMENT_LIMIT_CENTS: number } };
-
-export function readConfig(source: Env): BillingConfig {
-  return loadServiceConfig(
-    'billing',
-    DEFAULT_PORTS.billing,
-    { PAYMENT_LIMIT_CENTS: env.int(0, Number.MAX_SAFE_INTEGER, 100_000) },
-    source,
-  );
-}
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS payments (
@@ -143,8 +123,7 @@ export function billing(limitCents: number): ServiceDefinition {
         const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [
           ctx.params.orderId,
         ]);
-        const p = rows[0];
-        if (!p) throw new NotFoundError(`no payment for order ${ctx.params.orderId}`);
+        const p = found(rows[0], `payment for order ${ctx.params.orderId}`);
         ctx.body = {
           orderId: p.order_id,
           paymentId: p.payment_id,
@@ -160,6 +139,8 @@ export function billing(limitCents: number): ServiceDefinition {
   };
 }
 
-export function start(config: BillingConfig, options?: Parameters<typeof startService>[2]) {
-  return startService(billing(config.own.PAYMENT_LIMIT_CENTS), config, options);
-}
+export const { readConfig, start } = serviceModule(
+  'billing',
+  { PAYMENT_LIMIT_CENTS: env.int(0, Number.MAX_SAFE_INTEGER, 100_000) },
+  (own) => billing(own.PAYMENT_LIMIT_CENTS),
+);

@@ -1,20 +1,7 @@
 // inventory: reserves stock for paid orders, all lines or none, never overselling.
 import { randomUUID } from 'node:crypto';
-import {
-  DEFAULT_PORTS,
-  DEMO_CATALOG,
-  PLATFORM_CURRENCY,
-  loadServiceConfig,
-  startService,
-  type Env,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from '@orderflow/shared';
+import { DEMO_CATALOG, PLATFORM_CURRENCY, type ServiceDefinition, serviceModule } from '@orderflow/shared';
 import { decideReservation } from './decide';
-
-export function readConfig(source: Env): ServiceConfig {
-  return loadServiceConfig('inventory', DEFAULT_PORTS.inventory, {}, source);
-}
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS stock (
@@ -161,6 +148,4 @@ export const inventory: ServiceDefinition = {
   },
 };
 
-export function start(config: ServiceConfig, options?: Parameters<typeof startService>[2]) {
-  return startService(inventory, config, options);
-}
+export const { readConfig, start } = serviceModule('inventory', {}, () => inventory);

@@ -3,32 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import {
-  DEFAULT_PORTS,
   env,
-  loadServiceConfig,
-  startService,
   ValidationError,
-  type Env,
   type BatchHandler,
   type EventPayloads,
-  type ServiceConfig,
   type ServiceDefinition,
+  serviceModule,
 } from '@orderflow/shared';
 import { composeEmail, type Email } from './compose';
-
-export type NotificationsConfig = ServiceConfig & { own: { SMTP_URL?: string; MAIL_FROM: string } };
-
-export function readConfig(source: Env): NotificationsConfig {
-  return loadServiceConfig(
-    'notifications',
-    DEFAULT_PORTS.notifications,
-    {
-      SMTP_URL: env.optionalUrl(['smtp:', 'smtps:']),
-      MAIL_FROM: env.text('orderflow <orders@orderflow.invalid>'),
-    },
-    source,
-  );
-}
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS notifications (
@@ -53,7 +35,7 @@ interface NotificationRow {
   sent_at: Date;
 }
 
-export function notifications(config: NotificationsConfig['own']): ServiceDefinition {
+export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }): ServiceDefinition {
   const transport = config.SMTP_URL ? nodemailer.createTransport(config.SMTP_URL) : undefined;
 
   // One INSERT for the run; the notification ids it returns are the emails to send now.
@@ -153,6 +135,11 @@ export function notifications(config: NotificationsConfig['own']): ServiceDefini
   };
 }
 
-export function start(config: NotificationsConfig, options?: Parameters<typeof startService>[2]) {
-  return startService(notifications(config.own), config, options);
-}
+export const { readConfig, start } = serviceModule(
+  'notifications',
+  {
+    SMTP_URL: env.optionalUrl(['smtp:', 'smtps:']),
+    MAIL_FROM: env.text('orderflow <orders@orderflow.invalid>'),
+  },
+  (own) => notifications(own),
+);

@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import {
   ConflictError,
-  DEFAULT_PORTS,
-  NotFoundError,
   PLATFORM_CURRENCY,
   UnprocessableError,
   ValidationError,
@@ -13,27 +11,21 @@ import {
   catalogItem,
   coalesce,
   eventMessage,
-  loadServiceConfig,
   readJsonBody,
-  startService,
   validatorFor,
   type AppContext,
   type CreateOrderRequest,
-  type Env,
   type BatchHandler,
   type EventName,
   type Handlers,
   type OutboxMessage,
   type OrderCreated,
-  type ServiceConfig,
   type ServiceDefinition,
   type Tx,
+  serviceModule,
+  found,
 } from '@orderflow/shared';
 import { nextStatus, priceOrder, requestFingerprint, type OrderStatus } from './decide';
-
-export function readConfig(source: Env): ServiceConfig {
-  return loadServiceConfig('orders', DEFAULT_PORTS.orders, {}, source);
-}
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS orders (
@@ -302,8 +294,7 @@ async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
 
 async function findOrder(db: AppContext['db'], orderId: string): Promise<OrderRow> {
   const { rows } = await db.query<OrderRow>('SELECT * FROM orders WHERE order_id = $1', [orderId]);
-  if (!rows[0]) throw new NotFoundError(`no order ${orderId}`);
-  return rows[0];
+  return found(rows[0], `order ${orderId}`);
 }
 
 async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow[]> {
@@ -351,6 +342,4 @@ export const orders: ServiceDefinition = {
   },
 };
 
-export function start(config: ServiceConfig, options?: Parameters<typeof startService>[2]) {
-  return startService(orders, config, options);
-}
+export const { readConfig, start } = serviceModule('orders', {}, () => orders);

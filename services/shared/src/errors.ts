@@ -42,6 +42,12 @@ export class ConflictError extends OrderflowError {
   override readonly expose = true;
 }
 
+/** The value when there is one; otherwise a 404 naming what was looked for. */
+export function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new NotFoundError(`no ${what}`);
+  return value;
+}
+
 /** Well-formed, but refers to things the platform does not know (422). */
 export class UnprocessableError extends OrderflowError {
   override readonly code = 'UNPROCESSABLE';

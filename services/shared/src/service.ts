@@ -4,8 +4,8 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { ensureTopics, platformTopics } from './admin';
 import { EventCodec } from './codec';
-import type { ServiceConfig } from './config';
-import { redactUrl } from './config';
+import { loadServiceConfig, redactUrl, type Env, type Parsed, type ServiceConfig, type Spec } from './config';
+import { DEFAULT_PORTS } from './defaults';
 import {
   SchemaRegistryClient,
   SchemaRegistryError,
@@ -56,6 +56,21 @@ export interface RunningService {
 export interface StartOptions {
   /** Where log lines go (stdout by default); tests read logs from a stream. */
   logDestination?: DestinationStream;
+}
+
+/**
+ * What a service's module exports: `readConfig(env)` (its own settings on top of the common
+ * ones) and `start(config)`, so main.ts and in-process tests start it the same way.
+ */
+export function serviceModule<S extends Spec>(
+  name: ServiceName,
+  ownSpec: S,
+  define: (own: Parsed<S>) => ServiceDefinition,
+) {
+  const readConfig = (source: Env) => loadServiceConfig(name, DEFAULT_PORTS[name], ownSpec, source);
+  const start = (config: ReturnType<typeof readConfig>, options?: StartOptions) =>
+    startService(define(config.own), config, options);
+  return { readConfig, start };
 }
 
 export async function startService(

@@ -1,19 +1,7 @@
 // shipping: schedules a shipment for every reserved order.
 import { randomUUID } from 'node:crypto';
-import {
-  DEFAULT_PORTS,
-  NotFoundError,
-  loadServiceConfig,
-  startService,
-  type Env,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from '@orderflow/shared';
+import { type ServiceDefinition, serviceModule, found } from '@orderflow/shared';
 import { chooseCarrier, pickupDate } from './decide';
-
-export function readConfig(source: Env): ServiceConfig {
-  return loadServiceConfig('shipping', DEFAULT_PORTS.shipping, {}, source);
-}
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS shipments (
@@ -91,8 +79,7 @@ export const shipping: ServiceDefinition = {
       const { rows } = await db.query<ShipmentRow>('SELECT * FROM shipments WHERE order_id = $1', [
         ctx.params.orderId,
       ]);
-      const s = rows[0];
-      if (!s) throw new NotFoundError(`no shipment for order ${ctx.params.orderId}`);
+      const s = found(rows[0], `shipment for order ${ctx.params.orderId}`);
       ctx.body = {
         orderId: s.order_id,
         shipmentId: s.shipment_id,
@@ -105,6 +92,4 @@ export const shipping: ServiceDefinition = {
   },
 };
 
-export function start(config: ServiceConfig, options?: Parameters<typeof startService>[2]) {
-  return startService(shipping, config, options);
-}
+export const { readConfig, start } = serviceModule('shipping', {}, () => shipping);
