@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { createDb, createLogger, loadServiceConfig, type Db } from '@orderflow/shared';
 import { stopProcess, type Tracked } from '../../scripts/stack/process';
 import type { PostgresSettings } from '../../scripts/stack/settings';
+import { makeCertificates } from '../support/certs';
 import { freePort } from '../support/own-stack';
 import { waitFor } from '../support/wait';
 
@@ -22,57 +23,8 @@ let server: Tracked | undefined;
 let settings: PostgresSettings;
 const opened: Db[] = [];
 
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
 beforeAll(async () => {
-  // A CA, and a server certificate it signs for 127.0.0.1.
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=orderflow test CA',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-  );
-  openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-  );
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'server.crt',
-  );
+  makeCertificates(dir); // a CA, and a server certificate it signs for 127.0.0.1
 
   chmodSync(dir, 0o755); // the server runs as the postgres user when we are root
   const port = await freePort();
