@@ -306,7 +306,7 @@ class Bench {
         const { watcher, intake, prefix, accepted } = instance ?? (await up());
         watcher.resetLatency();
         const load = await this.drive(p, prefix, intake, rate, CONFIG.e2eMs);
-        accepted.push(...load.accepted);
+        for (const o of load.accepted) accepted.push(o); // no spread: a closed loop can accept 100k+
         const httpLatency = intake ? percentilesMs(load.latency) : undefined;
         const pending = await settleOrders(load.accepted, CONFIG.e2eMs);
         // Orders still in flight at the deadline count with what they have waited so far (a lower bound).
@@ -337,7 +337,7 @@ class Bench {
       const before = this.snapshot();
       const t0 = Date.now();
       const load = await this.drive(p, prefix, intake, 'max', CONFIG.platMs);
-      accepted.push(...load.accepted);
+      for (const o of load.accepted) accepted.push(o); // no spread: a closed loop can accept 100k+
       const arrivalsFrom = watcher.arrivals.length;
       await waitUntil(() => watcher.missing(load.accepted) === 0, Math.max(20_000, 2 * CONFIG.platMs), 100);
       let done = t0 + 1;
@@ -402,7 +402,7 @@ class Bench {
         while (performance.now() < end) {
           const batch: OutMessage[] = Array.from({ length: 500 }, make);
           await this.producer.send({ topic, acks: -1, messages: batch });
-          keys.push(...batch.map((m) => m.key));
+          for (const m of batch) keys.push(m.key);
         }
       };
       await Promise.all([sender(), sender(), sender(), sender()]);
@@ -515,7 +515,7 @@ class Bench {
       const slices = Math.ceil(CONFIG.soakMs / slice);
       for (let i = 0; i < slices; i++) {
         const load = await openLoop(intake.url!, nextRequest, CONFIG.soakRate, slice);
-        accepted.push(...load.accepted);
+        for (const o of load.accepted) accepted.push(o); // no spread: a closed loop can accept 100k+
         if (i === 1) for (const c of children) start[c.name] = processRssMb(c.pid); // after a minute of warm-up
         progress(
           `soak ${((i + 1) * slice) / 1000}s: ${load.ok} ok, RSS ${children.map((c) => `${c.name.replace('orderflow.', '')} ${fmt(processRssMb(c.pid))}`).join(', ')} MB`,
@@ -626,6 +626,7 @@ async function main(): Promise<void> {
         `serde: codec encode ${fmt(o['codec.encode'])}/s vs JSON ${fmt(o['json.encode'])}/s; decode ${fmt(o['codec.decode'])}/s vs JSON ${fmt(o['json.decode'])}/s; ${round.serde.bytes.codec} vs ${round.serde.bytes.json} bytes; ${round.serde.registryCallsAfterWarmup} registry calls`,
       );
       rounds.push(round);
+      writeFileSync(file, JSON.stringify({ config: CONFIG, machine, rounds }, null, 1)); // nothing lost if a later round fails
     }
     // The rounds are saved before the soak, so a failing soak loses nothing else.
     writeFileSync(file, JSON.stringify({ config: CONFIG, machine, rounds }, null, 1));
