@@ -35,7 +35,7 @@ export const CONFIG = QUICK
       mode: 'quick',
       warmup: false,
       rounds: 1,
-      satConcurrency: 32,
+      satConcurrency: 128,
       satMs: 3_000,
       rates: [300],
       e2eMs: 4_000,
@@ -52,7 +52,7 @@ export const CONFIG = QUICK
       mode: 'full',
       warmup: true,
       rounds: 5,
-      satConcurrency: 32,
+      satConcurrency: 128,
       satMs: 8_000,
       rates: [500, 1_000],
       e2eMs: 8_000,
@@ -79,6 +79,8 @@ export interface PipelineRound {
       late: number;
       http?: Percentiles;
       e2e: Percentiles;
+      /** Orders finished per second, first request to last terminal event. */
+      throughput: number;
     }
   >;
   platform: { ordersPerSec: number; accepted: number; intakePerSec: number; cpu: Record<string, number> };
@@ -305,10 +307,17 @@ class Bench {
       for (const rate of CONFIG.rates) {
         const { watcher, intake, prefix, accepted } = instance ?? (await up());
         watcher.resetLatency();
+        const t0 = Date.now();
         const load = await this.drive(p, prefix, intake, rate, CONFIG.e2eMs);
         for (const o of load.accepted) accepted.push(o); // no spread: a closed loop can accept 100k+
         const httpLatency = intake ? percentilesMs(load.latency) : undefined;
+        const arrivalsFrom = watcher.arrivals.length;
         const pending = await settleOrders(load.accepted, CONFIG.e2eMs);
+        let last = t0 + 1;
+        for (let i = arrivalsFrom; i < watcher.arrivals.length; i++)
+          last = Math.max(last, watcher.arrivals[i]!);
+        // Orders finished per second, from the first request to the last terminal event.
+        const throughput = (load.accepted.length - pending) / ((last - t0) / 1000);
         // Orders still in flight at the deadline count with what they have waited so far (a lower bound).
         const now = Date.now();
         load.accepted.forEach(
@@ -324,12 +333,13 @@ class Bench {
           late: pending,
           http: httpLatency,
           e2e,
+          throughput,
         };
         const http = httpLatency
           ? ` http p50 ${fmt(httpLatency.p50, 1)} p99 ${fmt(httpLatency.p99, 1)} ms ·`
           : '';
         progress(
-          `${label}: ${rate}/s:${http} e2e p50 ${fmt(e2e.p50, 1)} p99 ${fmt(e2e.p99, 1)} p99.9 ${fmt(e2e.p999, 1)} ms (${load.ok} ok, ${load.errors} errors, ${pending} not terminal in time)`,
+          `${label}: ${rate}/s:${http} e2e p50 ${fmt(e2e.p50, 1)} p99 ${fmt(e2e.p99, 1)} p99.9 ${fmt(e2e.p999, 1)} ms, ${fmt(throughput)} orders/s finished (${load.ok} ok, ${load.errors} errors, ${pending} not terminal in time)`,
         );
       }
 

@@ -113,6 +113,12 @@ export function summarize(rounds: RoundResult[], rates: number[]): Summary {
       target: rate === 1000 ? 'ours ≤ 100 ms, ours/peer ≤ 0.5' : undefined,
     });
     add(`${rate}/s`, `end-to-end p99.9 @${rate}/s`, 'ms', (r, p) => e(r, p)?.e2e.p999);
+    add(
+      `${rate}/s`,
+      `orders finished per second @${rate}/s offered`,
+      'orders/s',
+      (r, p) => e(r, p)?.throughput,
+    );
   }
 
   add(
