@@ -5,27 +5,16 @@ import {
   ConfigError,
   SERVICE_NAMES,
   TOPIC_DEFAULTS,
-  commonSpec,
   createKafka,
   createLogger,
   ensureTopics,
   groupOf,
+  loadServiceConfig,
   platformTopics,
-  readEnv,
   type Env,
   type KafkaConfig,
   type TopicSpec,
 } from '../services/shared/src';
-
-const spec = {
-  KAFKA_BROKERS: commonSpec.KAFKA_BROKERS,
-  KAFKA_SSL: commonSpec.KAFKA_SSL,
-  KAFKA_SASL_MECHANISM: commonSpec.KAFKA_SASL_MECHANISM,
-  KAFKA_SASL_USERNAME: commonSpec.KAFKA_SASL_USERNAME,
-  KAFKA_SASL_PASSWORD: commonSpec.KAFKA_SASL_PASSWORD,
-  TOPIC_PREFIX: commonSpec.TOPIC_PREFIX,
-  LOG_LEVEL: commonSpec.LOG_LEVEL,
-};
 
 export interface TopicsConfig {
   kafka: KafkaConfig;
@@ -33,29 +22,10 @@ export interface TopicsConfig {
   logLevel: string;
 }
 
-/** The settings of `topics:create`, with the services' names, defaults and checks. */
+/** The settings of `topics:create` (and the operator commands): the services' own reader. */
 export function readTopicsConfig(source: Env): TopicsConfig {
-  const raw = readEnv(spec, source);
-  if (raw.KAFKA_SASL_MECHANISM && !(raw.KAFKA_SASL_USERNAME && raw.KAFKA_SASL_PASSWORD)) {
-    throw new ConfigError([
-      'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set',
-    ]);
-  }
-  return {
-    kafka: {
-      brokers: raw.KAFKA_BROKERS,
-      ssl: raw.KAFKA_SSL,
-      sasl: raw.KAFKA_SASL_MECHANISM
-        ? {
-            mechanism: raw.KAFKA_SASL_MECHANISM,
-            username: raw.KAFKA_SASL_USERNAME!,
-            password: raw.KAFKA_SASL_PASSWORD!,
-          }
-        : undefined,
-    },
-    prefix: raw.TOPIC_PREFIX,
-    logLevel: raw.LOG_LEVEL,
-  };
+  const { kafka, prefix, logLevel } = loadServiceConfig('topics', 0, {}, source);
+  return { kafka, prefix, logLevel };
 }
 
 /** Every event topic, and the DLQ of every service's consumer group. */
