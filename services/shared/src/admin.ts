@@ -1,7 +1,10 @@
 // Topic creation from the one topic table; used by `npm run topics:create`, by services at
 // startup (for the topics they touch) and by tests (under their own prefix).
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { setTimeout as pause } from 'node:timers/promises';
 import { TOPICS, TOPIC_DEFAULTS } from './topics';
+
+const LEADERS_TIMEOUT_MS = 30_000;
 
 export interface TopicSpec {
   topic: string;
@@ -18,8 +21,10 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<st
       (s) => !existing.has(s.topic),
     );
     if (missing.length === 0) return [];
+    // kafkajs's own waitForLeaders gives up when a new topic's metadata briefly answers
+    // UNKNOWN_TOPIC_OR_PARTITION (seen on a freshly started broker); wait for leaders here.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map(({ topic, partitions = TOPIC_DEFAULTS.partitions }) => ({
         topic,
         numPartitions: partitions,
@@ -27,9 +32,27 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<st
         configEntries: [{ name: 'retention.ms', value: String(TOPIC_DEFAULTS.retentionMs) }],
       })),
     });
-    return missing.map((s) => s.topic);
+    const created = missing.map((s) => s.topic);
+    await waitForLeaders(admin, created);
+    return created;
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
+  for (;;) {
+    const led = await admin.fetchTopicMetadata({ topics }).then(
+      ({ topics: found }) =>
+        found.length === topics.length &&
+        found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
+      () => false, // not known yet: ask again
+    );
+    if (led) return;
+    if (Date.now() > deadline)
+      throw new Error(`no leader for topics ${topics.join(', ')} after ${LEADERS_TIMEOUT_MS} ms`);
+    await pause(100);
   }
 }
 
