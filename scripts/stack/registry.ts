@@ -85,6 +85,8 @@ export function startRegistry(r: RegistrySettings, pg: PostgresSettings, marker:
     'apicurio.ccompat.legacy-id-mode.enabled': false,
     // Look a schema up by its canonical form, so re-registering it finds the existing one.
     'apicurio.ccompat.use-canonical-hash': true,
+    // Confluent's GET /subjects lists every subject; Apicurio stops at 1,000 unless told.
+    'apicurio.ccompat.max-subjects': 100_000,
     // The log keeps one access line per request; audit and metrics chatter only when it matters.
     'quarkus.log.console.format': '%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p [%c{3.}] (%t) %s%e%n',
     'quarkus.log.category."io.apicurio.registry.logging.audit".level': 'WARN',

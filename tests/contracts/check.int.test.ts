@@ -10,7 +10,7 @@ const client = new SchemaRegistryClient({ url: URL });
 const SUBJECT = 'orders.events-orderflow.events.OrderCreated';
 
 beforeAll(async () => {
-  await waitFor(() => client.subjects().then(() => true), {
+  await waitFor(() => client.ping().then(() => true), {
     timeoutMs: 60_000,
     what: `the registry at ${URL}`,
   });

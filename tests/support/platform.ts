@@ -16,6 +16,7 @@ import {
   platformTopics,
   schemaName,
   SERVICE_NAMES,
+  subjectOf,
   type DecodedEvent,
   type Env,
   type RunningService,
@@ -80,13 +81,11 @@ export async function startPlatform(
     brokers: env.KAFKA_BROKERS!.split(','),
     logLevel: logLevel.NOTHING,
   });
-  await ensureTopics(
-    kafka,
-    platformTopics(
-      prefix,
-      SERVICE_NAMES.map((s) => groupOf(s, prefix)),
-    ),
+  const topics = platformTopics(
+    prefix,
+    SERVICE_NAMES.map((s) => groupOf(s, prefix)),
   );
+  await ensureTopics(kafka, topics);
   const events = new EventLog(kafka, prefix, env.SCHEMA_REGISTRY_URL!);
   await events.start();
 
@@ -118,6 +117,12 @@ export async function startPlatform(
       for (const service of SERVICE_NAMES)
         await pool.query(`DROP SCHEMA IF EXISTS ${schemaName(service, prefix)} CASCADE`);
       await pool.end();
+      // The stack outlives every run (the registry keeps its subjects in PostgreSQL): leave nothing.
+      const registry = new SchemaRegistryClient({ url: env.SCHEMA_REGISTRY_URL! });
+      for (const event of EVENT_NAMES) await registry.deleteSubject(subjectOf(event, prefix));
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: topics.map((t) => t.topic) }).finally(() => admin.disconnect());
     },
   };
   try {

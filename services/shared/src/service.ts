@@ -173,7 +173,7 @@ export async function startService(
       const checks: Record<string, string> = {};
       await Promise.all([
         probe(checks, 'database', () => db.ping()),
-        probe(checks, 'schemaRegistry', async () => void (await registry.subjects())),
+        probe(checks, 'schemaRegistry', () => registry.ping()),
         probe(checks, 'kafka', async () => {
           if (consumer && !consumer.isReady()) throw new Error('consumer has not joined its group');
         }),

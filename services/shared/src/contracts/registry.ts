@@ -70,6 +70,12 @@ export class SchemaRegistryClient {
     this.#timeoutMs = config.timeoutMs ?? 10_000;
   }
 
+  /** A cheap question every registry answers (its global level): reachability, not content. */
+  async ping(): Promise<void> {
+    await this.#call('GET', '/config');
+  }
+
+  /** At most the registry's own cap: Apicurio answers no more than 1,000 subjects. */
   async subjects(): Promise<string[]> {
     return (await this.#call<string[]>('GET', '/subjects')).body ?? [];
   }
