@@ -75,7 +75,7 @@ export class SchemaRegistryClient {
     await this.#call('GET', '/config');
   }
 
-  /** At most the registry's own cap: Apicurio answers no more than 1,000 subjects. */
+  /** Apicurio lists at most apicurio.ccompat.max-subjects (1,000 unless set; the local stack sets 100,000). */
   async subjects(): Promise<string[]> {
     return (await this.#call<string[]>('GET', '/subjects')).body ?? [];
   }
