@@ -17,4 +17,4 @@ COPY . .
 # The node image's unprivileged user; the code stays root-owned and read-only to it.
 USER node
 
-CMD ["node", "-e", "console.log(['orderflow app image. Run one of:', '  node --import tsx services/<orders|billing|inventory|shipping|notifications>/src/main.ts', '  npm run topics:create', '  npm run register-schemas', 'or start everything with: docker compose up --build'].join('\\n'))"]
+CMD ["node", "-e", "console.log(['orderflow app image. Run one of:', '  node --max-semi-space-size=4 --import tsx services/<orders|billing|inventory|shipping|notifications>/src/main.ts', '  npm run topics:create', '  npm run register-schemas', 'or start everything with: docker compose up --build'].join('\\n'))"]

@@ -6,6 +6,7 @@ import {
   EVENT_NAMES,
   EventCodec,
   SERVICE_NAMES,
+  SERVICE_NODE_FLAGS,
   SchemaRegistryClient,
   avroTypeOf,
   ensureTopics,
@@ -150,6 +151,7 @@ export function orderflowPipeline(ctx: BenchContext): Pipeline {
       ['orderflow', service],
       env(prefix),
       `${ctx.logDir}/${prefix}${service}.log`,
+      SERVICE_NODE_FLAGS, // as in production
     );
   return {
     name: 'orderflow',

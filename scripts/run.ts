@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as pause } from 'node:timers/promises';
 import { prettyFactory } from 'pino-pretty';
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../services/shared/src';
+import { DEFAULT_PORTS, SERVICE_NAMES, serviceCommand, type ServiceName } from '../services/shared/src';
 
 const ROOT = join(__dirname, '..');
 const STATE_DIR = join(ROOT, '.stack');
@@ -37,7 +37,7 @@ function portOf(service: ServiceName): number {
 }
 
 function spawnService(service: ServiceName, stdio: 'pipe' | number, detached: boolean): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', service, 'src', 'main.ts')], {
+  return spawn(process.execPath, serviceCommand(service), {
     cwd: ROOT,
     env: { ...process.env, PORT: String(portOf(service)) },
     stdio: ['ignore', stdio, stdio],

@@ -22,11 +22,17 @@ export async function spawnChild(
   role: string[],
   env: Record<string, string>,
   logFile: string,
+  nodeFlags: string[] = [],
 ): Promise<Child> {
   const fd = openSync(logFile, 'a');
   const child = fork(CHILD, role, {
     // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=.tmp/prof' profiles every child.
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    execArgv: [
+      ...nodeFlags,
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', fd, fd, 'ipc'],
   });

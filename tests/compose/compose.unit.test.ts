@@ -6,7 +6,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_PORTS, SERVICE_NAMES, STACK_VERSIONS, type Env, type ServiceName } from '@orderflow/shared';
+import {
+  DEFAULT_PORTS,
+  SERVICE_NAMES,
+  STACK_VERSIONS,
+  serviceCommand,
+  type Env,
+  type ServiceName,
+} from '@orderflow/shared';
 import * as orders from '../../services/orders/src/service';
 import * as billing from '../../services/billing/src/service';
 import * as inventory from '../../services/inventory/src/service';
@@ -264,7 +271,7 @@ describe('docker-compose.yml', () => {
     expect(built.map(([name]) => name).sort()).toEqual([...SERVICE_NAMES, 'schemas', 'topics'].sort());
     expect(new Set(built.map(([, s]) => JSON.stringify(s.build))).size).toBe(1);
     for (const name of SERVICE_NAMES) {
-      expect(commandOf(name)).toEqual(['node', '--import', 'tsx', `services/${name}/src/main.ts`]);
+      expect(commandOf(name)).toEqual(['node', ...serviceCommand(name)]);
     }
   });
 

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { schemaName } from '../../services/shared/src/db';
+import { schemaName, serviceCommand } from '@orderflow/shared';
 import { startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/wait';
 
@@ -89,7 +89,8 @@ test('two billing instances in one consumer group share 200 orders and charge ea
 });
 
 function startBillingProcess(env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../services/billing/src/main.ts')], {
+  return spawn(process.execPath, serviceCommand('billing'), {
+    cwd: join(__dirname, '..', '..'),
     // A short session timeout lets the group drop the killed member quickly.
     env: { ...process.env, ...platform.env, LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '6000', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,10 +1,10 @@
-// The five services as real processes (`node --import tsx services/<name>/src/main.ts`), so a
+// The five services as real processes (started as `npm start` starts them), so a
 // fault can be a SIGKILL. Output goes to one log file per process start.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServiceName } from '@orderflow/shared';
+import { serviceCommand, type ServiceName } from '@orderflow/shared';
 import { waitFor } from '../support/wait';
 
 const ROOT = join(__dirname, '..', '..');
@@ -43,15 +43,11 @@ export class ServiceProcess {
     this.logFile = join(this.logDir, `${this.name}${this.tag}.${this.starts}.log`);
     const fd = openSync(this.logFile, 'a');
     try {
-      this.child = spawn(
-        process.execPath,
-        ['--import', 'tsx', join(ROOT, 'services', this.name, 'src', 'main.ts')],
-        {
-          cwd: ROOT,
-          env: { ...this.env, PORT: String(this.port) },
-          stdio: ['ignore', fd, fd],
-        },
-      );
+      this.child = spawn(process.execPath, serviceCommand(this.name), {
+        cwd: ROOT,
+        env: { ...this.env, PORT: String(this.port) },
+        stdio: ['ignore', fd, fd],
+      });
     } finally {
       closeSync(fd);
     }

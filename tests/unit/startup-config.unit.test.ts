@@ -3,7 +3,7 @@
 // child process; nothing is reached, so no infrastructure is needed.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { SERVICE_NAMES, type ServiceName } from '@orderflow/shared';
+import { SERVICE_NAMES, serviceCommand, type ServiceName } from '@orderflow/shared';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -11,15 +11,11 @@ async function runMain(
   service: ServiceName,
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'services', service, 'src', 'main.ts')],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, serviceCommand(service), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
