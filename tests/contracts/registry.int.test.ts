@@ -16,17 +16,25 @@ const URL = process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL;
 const PREFIX = `it-contracts-${Date.now()}-${randomBytes(3).toString('hex')}.`;
 const client = new SchemaRegistryClient({ url: URL });
 
-// Subjects are named here and deleted by name afterwards: listing them cannot find them all
-// (Apicurio's GET /subjects answers at most 1,000).
+// Subjects are remembered here and deleted by name afterwards, never found by listing:
+// Apicurio's GET /subjects stops at apicurio.ccompat.max-subjects (1,000 unless set).
 const made = new Set<string>();
-const scratch = (subject: string) => (made.add(subject), subject);
-const scratchPrefix = (prefix: string) => (
-  EVENT_NAMES.forEach((e) => made.add(subjectOf(e, prefix))),
-  prefix
-);
+const eventSubjects = (prefix: string) => EVENT_NAMES.map((e) => subjectOf(e, prefix));
+
+function scratch(subject: string): string {
+  made.add(subject);
+  return subject;
+}
+
+/** A prefix whose event subjects this file may create. */
+function scratchPrefix(prefix: string): string {
+  eventSubjects(prefix).forEach(scratch);
+  return prefix;
+}
+
 /** Which of the event subjects under `prefix` have a registered version. */
 async function registeredUnder(prefix: string): Promise<string[]> {
-  const subjects = EVENT_NAMES.map((e) => subjectOf(e, prefix));
+  const subjects = eventSubjects(prefix);
   const versions = await Promise.all(subjects.map((s) => client.versions(s)));
   return subjects.filter((_, i) => versions[i]!.length > 0).sort();
 }
@@ -101,7 +109,7 @@ describe('npm run register-schemas', () => {
     expect(first.status).toBe(0);
     expect(first.output).toMatch(/^subject\s+level\s+version\s+id\s+new\?$/m);
     const rows = table(first.output);
-    expect(rows.map((r) => r[0])).toEqual(EVENT_NAMES.map((e) => subjectOf(e, prefix)));
+    expect(rows.map((r) => r[0])).toEqual(eventSubjects(prefix));
     for (const row of rows)
       expect(row).toEqual([
         expect.any(String),
@@ -120,7 +128,7 @@ describe('npm run register-schemas', () => {
     const fromEnv = scratchPrefix(`${PREFIX}env.`);
     const result = schemasCli(['register', '--url', URL], { TOPIC_PREFIX: fromEnv });
     expect(result.status).toBe(0);
-    expect(await registeredUnder(fromEnv)).toEqual(EVENT_NAMES.map((e) => subjectOf(e, fromEnv)).sort());
+    expect(await registeredUnder(fromEnv)).toEqual(eventSubjects(fromEnv).sort());
     const bad = schemasCli(['register', '--url', URL], { TOPIC_PREFIX: 'not a prefix' });
     expect(bad.status).toBe(1);
     expect(bad.output).toContain('TOPIC_PREFIX must be');
