@@ -77,29 +77,24 @@ export async function ensureTopicsReport(
     const existing = new Set(await admin.listTopics());
     const unique = [...new Map(specs.map((s) => [s.topic, s])).values()];
     const missing = unique.filter((s) => !existing.has(s.topic));
-    // One request per topic: the answer says whether it was created or existed after all (the
-    // broker asked for the list may not have learnt of a topic another client just created).
     // kafkajs's own waitForLeaders gives up when a new topic's metadata briefly answers
     // UNKNOWN_TOPIC_OR_PARTITION (seen on a freshly started broker); wait for leaders here.
-    const madeNow = await Promise.all(
-      missing.map(({ topic, partitions = TOPIC_DEFAULTS.partitions }) =>
-        admin.createTopics({
-          waitForLeaders: false,
-          topics: [
-            {
-              topic,
-              numPartitions: partitions,
-              replicationFactor: replication.factor,
-              configEntries: [
-                { name: 'retention.ms', value: String(TOPIC_DEFAULTS.retentionMs) },
-                { name: 'min.insync.replicas', value: String(replication.minInsync) },
-              ],
-            },
+    const madeNow =
+      missing.length > 0 &&
+      (await admin.createTopics({
+        waitForLeaders: false,
+        topics: missing.map(({ topic, partitions = TOPIC_DEFAULTS.partitions }) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor: replication.factor,
+          configEntries: [
+            { name: 'retention.ms', value: String(TOPIC_DEFAULTS.retentionMs) },
+            { name: 'min.insync.replicas', value: String(replication.minInsync) },
           ],
-        }),
-      ),
-    );
-    const created = missing.filter((_, i) => madeNow[i]).map((s) => s.topic);
+        })),
+      }));
+    // false: another client created them first (the broker asked for the list had not heard yet).
+    const created = madeNow ? missing.map((s) => s.topic) : [];
     const present = unique.map((s) => s.topic).filter((topic) => !created.includes(topic));
     const warnings = await shortfalls(admin, present, replication);
     for (const warning of warnings) warn(warning);
