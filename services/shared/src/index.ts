@@ -19,3 +19,4 @@ export * from './service';
 export * from './topics';
 export * from './validation';
 export * from './catalog';
+export * from './batch-concurrent';
