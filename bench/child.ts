@@ -8,7 +8,7 @@ import { SERVICE_NAMES, loadService, type ServiceName } from '@orderflow/shared'
 
 interface Running {
   url?: string;
-  stop(): Promise<void>;
+  stop(): Promise<unknown>;
 }
 
 async function startRole(args: string[]): Promise<Running> {

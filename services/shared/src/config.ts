@@ -165,6 +165,12 @@ export const commonSpec = {
   // Test-only: every consumed chunk waits this long inside its transaction (a slow consumer).
   ORDERFLOW_TEST_HANDLER_DELAY_MS: env.int(0, 600_000, 0),
   LOG_LEVEL: env.oneOf([...LOG_LEVELS], 'info'),
+  // SIGTERM drains within this, even with Kafka or PostgreSQL unreachable (an orchestrator's
+  // usual grace is 30 s); what is not done by then is abandoned, redelivered and deduplicated.
+  SHUTDOWN_TIMEOUT_MS: env.int(1_000, 600_000, 25_000),
+  // Inbox rows older than this are deleted: the topics keep events 7 days, plus a day's margin.
+  INBOX_RETENTION_HOURS: env.int(1, 100_000, 8 * 24),
+  INBOX_PRUNE_INTERVAL_MS: env.int(100, 86_400_000, 60_000),
 };
 
 export interface KafkaConfig {
@@ -194,6 +200,9 @@ export interface ServiceConfig {
   prefix: string;
   http: { host: string; port: number; rateLimit?: { perSecond: number; burst: number } };
   logLevel: (typeof LOG_LEVELS)[number];
+  /** SIGTERM's bound (SHUTDOWN_TIMEOUT_MS). */
+  shutdownTimeoutMs: number;
+  inbox: { retentionHours: number; pruneIntervalMs: number };
   /** Test-only (ORDERFLOW_TEST_HANDLER_DELAY_MS): makes this consumer slow on purpose. Off (0) by default. */
   testHandlerDelayMs?: number;
 }
@@ -292,6 +301,8 @@ export function loadServiceConfig<S extends Spec>(
     },
     logLevel: raw.LOG_LEVEL,
     testHandlerDelayMs: raw.ORDERFLOW_TEST_HANDLER_DELAY_MS,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    inbox: { retentionHours: raw.INBOX_RETENTION_HOURS, pruneIntervalMs: raw.INBOX_PRUNE_INTERVAL_MS },
     own,
   };
 }

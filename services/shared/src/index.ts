@@ -8,6 +8,8 @@ export * from './defaults';
 export * from './envelope';
 export * from './errors';
 export * from './http';
+export * from './inbox-retention';
+export * from './shutdown';
 export * from './kafka';
 export * from './logger';
 export * from './main';

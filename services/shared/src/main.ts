@@ -11,8 +11,9 @@ export function runMain(start: () => Promise<RunningService>): void {
     if (stopping) return;
     stopping = true;
     try {
-      await running?.stop();
-      process.exit(0);
+      const outcome = await running?.stop();
+      // Non-zero when work was abandoned at SHUTDOWN_TIMEOUT_MS (it is redelivered and deduplicated).
+      process.exit(outcome && !outcome.drained ? 1 : 0);
     } catch (err) {
       console.error(`error while stopping after ${signal}:`, err);
       process.exit(1);

@@ -16,6 +16,8 @@ import { createMetrics, type Metrics } from './metrics';
 import { OUTBOX_DDL, OutboxRelay, appendToOutbox, publishingTransactions } from './outbox';
 import { schemaSource } from './schema-source';
 import { delayEachTransaction } from './test-delay';
+import { InboxRetention, INBOX_RETENTION_DDL } from './inbox-retention';
+import { stopWithin, type StopOutcome, type StopStep } from './shutdown';
 import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
 import type { DestinationStream } from 'pino';
 
@@ -45,8 +47,9 @@ export interface RunningService {
   readonly url: string;
   readonly app: AppContext;
   state(): Lifecycle;
-  /** Stops intake, drains in-flight work, commits offsets, closes everything. Safe to call twice. */
-  stop(): Promise<void>;
+  /** Stops intake, drains in-flight work, commits offsets, closes everything, within
+   * SHUTDOWN_TIMEOUT_MS (what is not done by then is abandoned and named). Safe to call twice. */
+  stop(): Promise<StopOutcome>;
 }
 
 export interface StartOptions {
@@ -80,14 +83,8 @@ export async function startService(
     level: config.logLevel,
     destination: options.logDestination,
   });
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanUp = async () => {
-    for (const fn of cleanups.reverse()) {
-      await fn().catch((err: unknown) =>
-        logger.warn({ err: (err as Error).message }, 'error while stopping'),
-      );
-    }
-  };
+  const cleanups: StopStep[] = [];
+  const cleanUp = () => stopWithin([...cleanups].reverse(), config.shutdownTimeoutMs, logger);
 
   try {
     logger.info(
@@ -110,8 +107,10 @@ export async function startService(
         logger,
       }),
     );
-    cleanups.push(() => db.close());
-    await step('database', () => db.migrate([...OUTBOX_DDL, ...INBOX_DDL, ...definition.ddl]));
+    cleanups.push({ what: 'database pool', run: () => db.close() });
+    await step('database', () =>
+      db.migrate([...OUTBOX_DDL, ...INBOX_DDL, ...INBOX_RETENTION_DDL, ...definition.ddl]),
+    );
 
     const kafka = createKafka(config.kafka, `orderflow-${definition.name}`, logger);
     await step('kafka', () =>
@@ -139,11 +138,14 @@ export async function startService(
 
     const producer: Producer = createProducer(kafka);
     await step('kafka', () => producer.connect());
-    cleanups.push(() => producer.disconnect());
+    cleanups.push({ what: 'Kafka producer', run: () => producer.disconnect() });
 
     const relay = new OutboxRelay({ db, producer, logger: logger.child({ module: 'outbox' }), metrics });
     relay.start();
-    cleanups.push(() => relay.stop());
+    cleanups.push({ what: 'outbox relay', run: () => relay.stop() });
+    const retention = new InboxRetention({ db, logger, metrics, ...config.inbox });
+    retention.start();
+    cleanups.push({ what: 'inbox retention', run: () => retention.stop() });
 
     const transaction = publishingTransactions(db, relay);
     const app: AppContext = { config, logger, metrics, db, codec, transaction };
@@ -167,8 +169,8 @@ export async function startService(
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       });
       await step('kafka', () => consumer!.start());
-      cleanups.push(() => consumer!.stop());
-      cleanups.push(async () => stopping.abort()); // runs first: a delayed transaction gives up
+      cleanups.push({ what: 'Kafka consumer (offsets of handled events)', run: () => consumer!.stop() });
+      cleanups.push({ what: 'delayed test transaction', run: async () => stopping.abort() }); // runs first: a delayed transaction gives up
     }
 
     const router = new Router();
@@ -192,12 +194,12 @@ export async function startService(
         config.http.port,
       ),
     );
-    cleanups.push(() => server.close());
+    cleanups.push({ what: 'HTTP server', run: () => server.close() });
 
     state = 'running';
     logger.info({ url: server.url, group, consumes: consumer?.topics ?? [] }, `${definition.name} running`);
 
-    let stopped: Promise<void> | undefined;
+    let stopped: Promise<StopOutcome> | undefined;
     return {
       name: definition.name,
       url: server.url,
@@ -207,9 +209,10 @@ export async function startService(
         stopped ??= (async () => {
           state = 'stopping';
           logger.info(`stopping ${definition.name}`);
-          await cleanUp();
+          const outcome = await cleanUp();
           state = 'stopped';
-          logger.info(`${definition.name} stopped`);
+          logger.info(outcome, `${definition.name} stopped`);
+          return outcome;
         })();
         return stopped;
       },
