@@ -29,9 +29,48 @@ export class ValidationError extends OrderflowError {
   override readonly expose = true;
 }
 
+/** No such route, or no such thing at that route (404). */
 export class NotFoundError extends OrderflowError {
   override readonly code = 'NOT_FOUND';
   override readonly status = 404;
+  override readonly expose = true;
+}
+
+/** The body is larger than the route accepts (413). */
+export class PayloadTooLargeError extends OrderflowError {
+  override readonly code = 'PAYLOAD_TOO_LARGE';
+  override readonly status = 413;
+  override readonly expose = true;
+}
+
+/** The body is not in the media type the route reads (415). */
+export class UnsupportedMediaTypeError extends OrderflowError {
+  override readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  override readonly status = 415;
+  override readonly expose = true;
+}
+
+/** The client is over its rate limit (429); the answer says when to come back. */
+export class TooManyRequestsError extends OrderflowError {
+  override readonly code = 'TOO_MANY_REQUESTS';
+  override readonly status = 429;
+  override readonly expose = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Work abandoned because the process is stopping: it is redelivered (Kafka) or may be retried
+ * against another instance (HTTP, 503). Not retriable here: retrying in a stopping process
+ * would only delay the stop.
+ */
+export class StoppingError extends OrderflowError {
+  override readonly code = 'STOPPING';
+  override readonly status = 503;
   override readonly expose = true;
 }
 
@@ -42,8 +81,8 @@ export class ConflictError extends OrderflowError {
   override readonly expose = true;
 }
 
-/** The value when there is one; otherwise a 404 naming what was looked for. */
-export function found<T>(value: T | undefined, what: string): T {
+/** The value when there is one; otherwise throws a 404 naming what was looked for. */
+export function orNotFound<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new NotFoundError(`no ${what}`);
   return value;
 }
