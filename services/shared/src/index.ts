@@ -15,5 +15,6 @@ export * from './outbox';
 export * from './retry';
 export * from './service';
 export * from './topics';
+export * from './tracing';
 export * from './validation';
 export * from './catalog';

@@ -20,6 +20,7 @@ import { createKafka, createProducer } from './kafka';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { OUTBOX_DDL, OutboxRelay } from './outbox';
+import { startTracing, type Tracing, type TracingOptions } from './tracing';
 import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
 import type { DestinationStream } from 'pino';
 
@@ -31,6 +32,7 @@ export interface AppContext {
   kafka: Kafka;
   codec: EventCodec;
   relay: OutboxRelay;
+  tracing: Tracing;
 }
 
 export interface ServiceDefinition {
@@ -56,6 +58,7 @@ export interface RunningService {
 export interface StartOptions {
   /** Where log lines go (stdout by default); tests read logs from a stream. */
   logDestination?: DestinationStream;
+  tracing?: TracingOptions;
 }
 
 /**
@@ -104,6 +107,8 @@ export async function startService(
       `starting ${definition.name}`,
     );
     const metrics = createMetrics(definition.name);
+    const tracing = await startTracing(config.tracing, logger, options.tracing);
+    cleanups.push(() => tracing.shutdown());
     const group = groupOf(definition.name, config.prefix);
 
     const db = await step('database', () =>
@@ -144,7 +149,7 @@ export async function startService(
     relay.start();
     cleanups.push(() => relay.stop());
 
-    const app: AppContext = { config, logger, metrics, db, kafka, codec, relay };
+    const app: AppContext = { config, logger, metrics, db, kafka, codec, relay, tracing };
     const handlers = definition.handlers(app);
     let consumer: EventConsumer | undefined;
     if (Object.keys(handlers).length > 0) {
@@ -183,7 +188,7 @@ export async function startService(
     metrics.setScrapeHook(() => relay.refreshBacklogMetrics());
     const server: HttpServer = await step('http', () =>
       listen(
-        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit }),
+        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit, tracing }),
         config.http.host,
         config.http.port,
       ),
