@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { commonSpec, readEnv } from '../services/shared/src/config';
-import { DEFAULTS } from '../services/shared/src/defaults';
 import { COMPATIBILITY_LEVELS, isCompatibilityLevel } from '../services/shared/src/contracts/levels';
+import type { RegistryConfig } from '../services/shared/src/contracts/registry';
+import { readCommandConfig, registryUrlGiven } from './config';
 import { checkCommand } from './schemas/check';
 import { checkLevel, formatFinding, parseAvro } from './schemas/compat';
 import { generateCommand } from './schemas/generate';
@@ -57,7 +57,10 @@ async function main(argv: string[]): Promise<void> {
       return generateCommand(root, values.check === true);
     case 'check':
       expectPositionals(0);
-      return checkCommand({ root, url: values.url ?? process.env.SCHEMA_REGISTRY_URL ?? undefined });
+      return checkCommand({
+        root,
+        registry: values.url || registryUrlGiven(process.env) ? registryOf(values.url) : undefined,
+      });
     case 'release':
       expectPositionals(0);
       return releaseCommand(root);
@@ -65,8 +68,8 @@ async function main(argv: string[]): Promise<void> {
       expectPositionals(0);
       await registerCommand({
         root,
-        url: values.url ?? process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
-        prefix: values.prefix ?? readEnv({ TOPIC_PREFIX: commonSpec.TOPIC_PREFIX }, process.env).TOPIC_PREFIX,
+        registry: registryOf(values.url),
+        prefix: values.prefix ?? readCommandConfig(process.env).prefix,
         dryRun: values['dry-run'] === true,
       });
       return;
@@ -75,6 +78,12 @@ async function main(argv: string[]): Promise<void> {
     default:
       throw new CliError(command ? `unknown command "${command}"\n${USAGE}` : USAGE, 2);
   }
+}
+
+/** The registry as every command reads it (credentials, `_FILE`); --url replaces only the URL. */
+function registryOf(url: string | undefined): RegistryConfig {
+  const { registry } = readCommandConfig(process.env);
+  return url ? { ...registry, url } : registry;
 }
 
 function compat(level: string | undefined, files: string[]): void {
