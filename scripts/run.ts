@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as pause } from 'node:timers/promises';
 import { prettyFactory } from 'pino-pretty';
 import { DEFAULT_PORTS, SERVICE_NAMES, serviceCommand, type ServiceName } from '../services/shared/src';
+import { zipkinExportEnv } from './stack/zipkin';
 
 const ROOT = join(__dirname, '..');
 const STATE_DIR = join(ROOT, '.stack');
@@ -39,7 +40,8 @@ function portOf(service: ServiceName): number {
 function spawnService(service: ServiceName, stdio: 'pipe' | number, detached: boolean): ChildProcess {
   return spawn(process.execPath, serviceCommand(service), {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(portOf(service)) },
+    // After `stack:up -- --tracing`, spans go to the stack's Zipkin with nothing more to set.
+    env: { ...process.env, ...zipkinExportEnv(), PORT: String(portOf(service)) },
     stdio: ['ignore', stdio, stdio],
     detached,
   });

@@ -1,12 +1,12 @@
-// npm run stack:up | stack:down [-- --wipe] | stack:status
+// npm run stack:up [-- --tracing] | stack:down [-- --wipe] | stack:status
 import { stackDown, stackStatus, stackUp, StackError } from './stack';
 
-const USAGE = 'usage: tsx scripts/stack/cli.ts up | down [--wipe] | status';
+const USAGE = 'usage: tsx scripts/stack/cli.ts up [--tracing] | down [--wipe] | status';
 
 async function main(command: string | undefined, flags: string[]): Promise<void> {
   switch (command) {
     case 'up':
-      return stackUp();
+      return stackUp({ tracing: flags.includes('--tracing') });
     case 'down':
       return stackDown({ wipe: flags.includes('--wipe') });
     case 'status':

@@ -27,6 +27,7 @@ import {
   startRegistry,
 } from './registry';
 import { readSettings, redact, type Settings } from './settings';
+import { zipkinDown, zipkinStatus, zipkinUp } from './zipkin';
 
 export { StackError } from './process';
 
@@ -44,7 +45,7 @@ interface State {
 }
 
 export interface ComponentStatus {
-  name: ComponentName;
+  name: ComponentName | 'zipkin';
   running: boolean;
   url: string;
   pid?: number;
@@ -272,7 +273,7 @@ function report(s: Settings, state: State, log: (line: string) => void): void {
  * Brings up PostgreSQL, Kafka and the registry, fetching what is missing, and returns when all
  * three are ready. Running it while the stack is up changes nothing.
  */
-export async function stackUp(o: Log = {}): Promise<void> {
+export async function stackUp(o: Log & { tracing?: boolean } = {}): Promise<void> {
   const log = o.log ?? console.log;
   const s = readSettings();
   const started = Date.now();
@@ -294,6 +295,12 @@ export async function stackUp(o: Log = {}): Promise<void> {
     log(`stack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     report(s, state, log);
   });
+  // --tracing: Zipkin too (scripts/stack/zipkin.ts), remembered for npm start and npm run up.
+  if (o.tracing) {
+    await withLock(s, async () =>
+      log(`  zipkin    ${await zipkinUp(s, log)}  (traces of npm start / npm run up)`),
+    );
+  }
 }
 
 /** Stops exactly the processes the stack started; `wipe` also deletes their data. */
@@ -302,6 +309,7 @@ export async function stackDown(o: Log & { wipe?: boolean } = {}): Promise<void>
   const s = readSettings();
   await withLock(s, async () => {
     const state = loadState(s);
+    await zipkinDown(s, log);
     let stopped = 0;
     for (const name of ['registry', 'kafka', 'postgres'] as const) {
       const tracked = state.processes[name];
@@ -339,7 +347,8 @@ export async function stackDown(o: Log & { wipe?: boolean } = {}): Promise<void>
 export async function stackStatus(): Promise<ComponentStatus[]> {
   const s = readSettings();
   const state = loadState(s);
-  return Promise.all(
+  const zipkin = zipkinStatus(s);
+  const core = await Promise.all(
     COMPONENTS.map(async (name): Promise<ComponentStatus> => {
       const tracked = state.processes[name];
       if (name === 'postgres' && state.postgres !== 'embedded') {
@@ -357,6 +366,7 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       };
     }),
   );
+  return zipkin ? [...core, zipkin] : core;
 }
 
 function assertControllable(state: State, name: ComponentName): void {
