@@ -17,10 +17,10 @@ import {
   type CreateOrderRequest,
   type BatchHandler,
   type EventName,
-  type Handlers,
+  type HandlersOf,
+  defineService,
   type OutboxMessage,
   type OrderCreated,
-  type ServiceDefinition,
   type Tx,
   serviceModule,
   found,
@@ -50,17 +50,6 @@ const DDL = [
      recorded_at timestamptz NOT NULL DEFAULT now()
    )`,
   'CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events (order_id, seq)',
-];
-
-/** Every event of the saga but the one orders writes itself. */
-const PROJECTED: EventName[] = [
-  'PaymentCaptured',
-  'PaymentDeclined',
-  'PaymentRefunded',
-  'InventoryReserved',
-  'InventoryInsufficient',
-  'ShippingScheduled',
-  'EmailSent',
 ];
 
 interface OrderRow {
@@ -119,7 +108,7 @@ const FINAL: Partial<Record<OrderStatus, string>> = {
 // One batch handler for every projected type, so a chunk's events are one run: record them,
 // lock all their orders in one statement in id order (concurrent chunks then never
 // deadlock), and write back the statuses that moved. Three statements per chunk.
-function projectionHandlers({ metrics }: AppContext): Handlers {
+function projectionHandlers({ metrics }: AppContext): HandlersOf<'orders'> {
   const project: BatchHandler<EventName> = {
     async batch(items, tx) {
       const recorded = await recordEvents(
@@ -157,7 +146,15 @@ function projectionHandlers({ metrics }: AppContext): Handlers {
       }
     },
   };
-  return Object.fromEntries(PROJECTED.map((type) => [type, project])) as Handlers;
+  return {
+    PaymentCaptured: project,
+    PaymentDeclined: project,
+    PaymentRefunded: project,
+    InventoryReserved: project,
+    InventoryInsufficient: project,
+    ShippingScheduled: project,
+    EmailSent: project,
+  };
 }
 
 function orderView(row: OrderRow) {
@@ -305,10 +302,8 @@ async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow
   return rows;
 }
 
-export const orders: ServiceDefinition = {
-  name: 'orders',
+export const orders = defineService('orders', {
   ddl: DDL,
-  produces: ['OrderCreated'],
   handlers: projectionHandlers,
   routes(router, app) {
     const writeOrder = coalesce((batch: Placement[]) => app.db.tx((tx) => writeOrders(tx, batch)));
@@ -340,6 +335,6 @@ export const orders: ServiceDefinition = {
       };
     });
   },
-};
+});
 
 export const { readConfig, start } = serviceModule('orders', {}, () => orders);

@@ -11,6 +11,7 @@ export * from './kafka';
 export * from './logger';
 export * from './main';
 export * from './metrics';
+export * from './modules';
 export * from './outbox';
 export * from './retry';
 export * from './service';
