@@ -224,7 +224,7 @@ describe('docker-compose.yml', () => {
 
   it("sends every service's spans to Jaeger over OTLP/HTTP, each under its own service name", () => {
     for (const name of SERVICE_NAMES) {
-      const { tracing } = READERS[name](envOf(name)) as { tracing: Record<string, unknown> };
+      const { tracing } = READERS[name](envOf(name));
       expect({ name, ...tracing }).toMatchObject({
         name,
         exporter: 'otlp',
