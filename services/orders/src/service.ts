@@ -9,7 +9,7 @@ import {
   ValidationError,
   appendToOutbox,
   catalogItem,
-  coalesce,
+  batchConcurrent,
   eventMessage,
   readJsonBody,
   validatorFor,
@@ -178,7 +178,7 @@ function correlationIdOf(ctx: Context): string {
 
 async function placeOrder(
   ctx: Context,
-  { codec, config, relay, logger }: AppContext,
+  { codec, config, logger }: AppContext,
   writeOrder: (placement: Placement) => Promise<Placed>,
 ): Promise<void> {
   const body = await readJsonBody(ctx, '64kb');
@@ -221,7 +221,6 @@ async function placeOrder(
     throw new ConflictError(`order ${event.orderId} already exists with a different body`);
   }
   if (outcome.created) {
-    relay.kick();
     logger.info(
       { orderId: event.orderId, eventId: event.eventId, correlationId, totalCents: event.totalCents },
       'order accepted',
@@ -306,7 +305,9 @@ export const orders = defineService('orders', {
   ddl: DDL,
   handlers: projectionHandlers,
   routes(router, app) {
-    const writeOrder = coalesce((batch: Placement[]) => app.db.tx((tx) => writeOrders(tx, batch)));
+    const writeOrder = batchConcurrent((batch: Placement[]) =>
+      app.transaction((tx) => writeOrders(tx, batch)),
+    );
     router.post('/orders', (ctx) => placeOrder(ctx, app, writeOrder));
     router.get('/orders/:id', async (ctx) => {
       const order = await findOrder(app.db, ctx.params.id!);

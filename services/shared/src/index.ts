@@ -19,3 +19,4 @@ export * from './topics';
 export * from './tracing';
 export * from './validation';
 export * from './catalog';
+export * from './batch-concurrent';
