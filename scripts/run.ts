@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as pause } from 'node:timers/promises';
 import { prettyFactory } from 'pino-pretty';
 import { DEFAULT_PORTS, SERVICE_NAMES, serviceCommand, type ServiceName } from '../services/shared/src';
+import { ensureBuilt } from './build';
 import { zipkinExportEnv } from './stack/zipkin';
 
 const ROOT = join(__dirname, '..');
@@ -28,6 +29,7 @@ function npmRun(script: string): void {
 }
 
 function prepare(): void {
+  ensureBuilt((line) => console.log(`\n▶ ${line}`));
   npmRun('stack:up');
   npmRun('topics:create');
   npmRun('register-schemas');
