@@ -11,6 +11,7 @@ import { setTimeout as pause } from 'node:timers/promises';
 import { prettyFactory } from 'pino-pretty';
 import { DEFAULT_PORTS, SERVICE_NAMES, serviceCommand, type ServiceName } from '../services/shared/src';
 import { ensureBuilt } from './build';
+import { withStackBrokers } from './stack/brokers';
 import { zipkinExportEnv } from './stack/zipkin';
 
 const ROOT = join(__dirname, '..');
@@ -43,7 +44,7 @@ function spawnService(service: ServiceName, stdio: 'pipe' | number, detached: bo
   return spawn(process.execPath, serviceCommand(service), {
     cwd: ROOT,
     // After `stack:up -- --tracing`, spans go to the stack's Zipkin with nothing more to set.
-    env: { ...process.env, ...zipkinExportEnv(), PORT: String(portOf(service)) },
+    env: { ...withStackBrokers(), ...zipkinExportEnv(), PORT: String(portOf(service)) },
     stdio: ['ignore', stdio, stdio],
     detached,
   });
