@@ -16,6 +16,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { OUTBOX_DDL, OutboxRelay, appendToOutbox, publishingTransactions } from './outbox';
 import { schemaSource } from './schema-source';
 import { delayEachTransaction } from './test-delay';
+import { startTracing, type Tracing, type TracingOptions } from './tracing';
 import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
 import type { DestinationStream } from 'pino';
 
@@ -27,6 +28,7 @@ export interface AppContext {
   codec: EventCodec;
   /** Runs a transaction that may write outbox rows; the runtime publishes them once it commits. */
   transaction: TransactionRunner;
+  tracing: Tracing;
 }
 
 export interface ServiceDefinition {
@@ -52,6 +54,7 @@ export interface RunningService {
 export interface StartOptions {
   /** Where log lines go (stdout by default); tests read logs from a stream. */
   logDestination?: DestinationStream;
+  tracing?: TracingOptions;
 }
 
 /**
@@ -100,6 +103,8 @@ export async function startService(
       `starting ${definition.name}`,
     );
     const metrics = createMetrics(definition.name);
+    const tracing = await startTracing(config.tracing, logger, options.tracing);
+    cleanups.push(() => tracing.shutdown());
     const group = groupOf(definition.name, config.prefix);
 
     const db = await step('database', () =>
@@ -114,7 +119,12 @@ export async function startService(
     await step('database', () => db.migrate([...OUTBOX_DDL, ...INBOX_DDL, ...definition.ddl]));
 
     const kafka = createKafka(config.kafka, `orderflow-${definition.name}`, logger);
-    await step('kafka', () => ensureTopics(kafka, platformTopics(config.prefix, [group])));
+    await step('kafka', () =>
+      ensureTopics(kafka, platformTopics(config.prefix, [group]), {
+        replication: config.kafka.replication,
+        warn: (message) => logger.warn(message),
+      }),
+    );
 
     const { url, username, password } = config.registry;
     const registry = new SchemaRegistryClient({
@@ -141,7 +151,7 @@ export async function startService(
     cleanups.push(() => relay.stop());
 
     const transaction = publishingTransactions(db, relay);
-    const app: AppContext = { config, logger, metrics, db, codec, transaction };
+    const app: AppContext = { config, logger, metrics, db, codec, transaction, tracing };
     const handlers = definition.handlers(app);
     let consumer: EventConsumer | undefined;
     if (Object.keys(handlers).length > 0) {
@@ -182,7 +192,7 @@ export async function startService(
     metrics.setScrapeHook(() => relay.refreshBacklogMetrics());
     const server: HttpServer = await step('http', () =>
       listen(
-        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit }),
+        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit, tracing }),
         config.http.host,
         config.http.port,
       ),
