@@ -18,6 +18,7 @@ import { schemaSource } from './schema-source';
 import { delayEachTransaction } from './test-delay';
 import { InboxRetention, INBOX_RETENTION_DDL } from './inbox-retention';
 import { stopWithin, type StopOutcome, type StopStep } from './shutdown';
+import { startTracing, type Tracing, type TracingOptions } from './tracing';
 import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
 import type { DestinationStream } from 'pino';
 
@@ -29,6 +30,7 @@ export interface AppContext {
   codec: EventCodec;
   /** Runs a transaction that may write outbox rows; the runtime publishes them once it commits. */
   transaction: TransactionRunner;
+  tracing: Tracing;
 }
 
 export interface ServiceDefinition {
@@ -55,6 +57,7 @@ export interface RunningService {
 export interface StartOptions {
   /** Where log lines go (stdout by default); tests read logs from a stream. */
   logDestination?: DestinationStream;
+  tracing?: TracingOptions;
 }
 
 /**
@@ -97,6 +100,8 @@ export async function startService(
       `starting ${definition.name}`,
     );
     const metrics = createMetrics(definition.name);
+    const tracing = await startTracing(config.tracing, logger, options.tracing);
+    cleanups.push({ what: 'trace exporter', run: () => tracing.shutdown() });
     const group = groupOf(definition.name, config.prefix);
 
     const db = await step('database', () =>
@@ -148,7 +153,7 @@ export async function startService(
     cleanups.push({ what: 'inbox retention', run: () => retention.stop() });
 
     const transaction = publishingTransactions(db, relay);
-    const app: AppContext = { config, logger, metrics, db, codec, transaction };
+    const app: AppContext = { config, logger, metrics, db, codec, transaction, tracing };
     const handlers = definition.handlers(app);
     let consumer: EventConsumer | undefined;
     if (Object.keys(handlers).length > 0) {
@@ -189,7 +194,7 @@ export async function startService(
     metrics.setScrapeHook(() => relay.refreshBacklogMetrics());
     const server: HttpServer = await step('http', () =>
       listen(
-        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit }),
+        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit, tracing }),
         config.http.host,
         config.http.port,
       ),
