@@ -10,6 +10,7 @@ import {
   SchemaRegistryClient,
   SchemaRegistryError,
   registerEventSchemas,
+  branchesOf,
   avroTypeOf,
   loadAvroSchema,
 } from './contracts';
@@ -126,13 +127,19 @@ export async function startService(
       auth: username && password ? { username, password } : undefined,
     });
     const registered = await step('schema registry', () =>
-      registerEventSchemas({ registry, events: definition.produces, prefix: config.prefix }),
+      registerEventSchemas({
+        registry,
+        events: definition.produces,
+        prefix: config.prefix,
+        strategy: config.registry.subjectStrategy,
+      }),
     );
     const codec = new EventCodec({
       source: schemaSource(registry, metrics),
       parse: avroTypeOf,
       readerSchemas: new Map(EVENT_NAMES.map((e) => [e, loadAvroSchema(e)])),
       writerIds: new Map([...registered].map(([event, { id }]) => [event, id])),
+      writerBranches: branchesOf(registered),
       onSchemaLookup: (cached) => cached && metrics.schemaCacheHits.inc(),
     });
 

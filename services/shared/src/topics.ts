@@ -36,11 +36,6 @@ export function topicOf(event: EventName, prefix = ''): string {
   return prefix + TOPICS[producerOf(event)].topic;
 }
 
-/** TopicRecordNameStrategy: `<topic>-<namespace>.<RecordName>`. */
-export function subjectOf(event: EventName, prefix = ''): string {
-  return `${topicOf(event, prefix)}-${EVENT_NAMESPACE}.${event}`;
-}
-
 export function dlqTopicOf(consumerGroup: string): string {
   return `${consumerGroup}.dlq`;
 }
