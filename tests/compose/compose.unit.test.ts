@@ -8,17 +8,16 @@ import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import {
   DEFAULT_PORTS,
+  SERVICES,
   SERVICE_NAMES,
   STACK_VERSIONS,
+  loadService,
+  mapServices,
   serviceCommand,
   type Env,
+  type ServiceModule,
   type ServiceName,
 } from '@orderflow/shared';
-import * as orders from '../../services/orders/src/service';
-import * as billing from '../../services/billing/src/service';
-import * as inventory from '../../services/inventory/src/service';
-import * as shipping from '../../services/shipping/src/service';
-import * as notifications from '../../services/notifications/src/service';
 import { readTopicsConfig } from '../../scripts/topics';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -47,13 +46,12 @@ const packageJson = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8
   scripts: Record<string, string>;
 };
 
-const READERS: Record<ServiceName, (env: Env) => unknown> = {
-  orders: orders.readConfig,
-  billing: billing.readConfig,
-  inventory: inventory.readConfig,
-  shipping: shipping.readConfig,
-  notifications: notifications.readConfig,
-};
+// Every service's config reader, loaded by its name in the services table.
+let READERS: Record<ServiceName, ServiceModule['readConfig']>;
+beforeAll(async () => {
+  const modules = await Promise.all(SERVICE_NAMES.map(loadService));
+  READERS = mapServices((name) => modules[SERVICE_NAMES.indexOf(name)]!.readConfig);
+});
 
 function service(name: string): ComposeService {
   const found = compose.services[name];
@@ -152,7 +150,7 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICE_NAMES) {
       expect({ name, ports: publishedPorts(name) }).toEqual({
         name,
-        ports: [{ host: DEFAULT_PORTS[name], container: Number(envOf(name).PORT) }],
+        ports: [{ host: SERVICES[name].port, container: Number(envOf(name).PORT) }],
       });
     }
   });
@@ -180,15 +178,15 @@ describe('docker-compose.yml', () => {
       logLevel: 'info',
     };
     for (const name of SERVICE_NAMES) {
-      const config = READERS[name](envOf(name)) as Record<string, unknown>;
+      const config = READERS[name](envOf(name));
       expect({ name, ...config }).toMatchObject({
         name,
         ...expected,
-        http: { host: '0.0.0.0', port: DEFAULT_PORTS[name] },
+        http: { host: '0.0.0.0', port: SERVICES[name].port },
       });
     }
-    expect(billing.readConfig(envOf('billing')).own.PAYMENT_LIMIT_CENTS).toBe(100_000);
-    expect(notifications.readConfig(envOf('notifications')).own.SMTP_URL).toBe('smtp://mailpit:1025');
+    expect(READERS.billing(envOf('billing')).own.PAYMENT_LIMIT_CENTS).toBe(100_000);
+    expect(READERS.notifications(envOf('notifications')).own.SMTP_URL).toBe('smtp://mailpit:1025');
   });
 
   it('points every container address at a compose service and a port that service listens on', () => {

@@ -1,5 +1,6 @@
 // Defaults shared by the services' config, the local stack and docker-compose's test:
 // with nothing set, a service finds the stack that `npm run stack:up` started.
+import { SERVICES, mapServices } from './services';
 
 export const STACK_VERSIONS = {
   kafka: '3.9.1',
@@ -11,11 +12,7 @@ export const DEFAULT_PORTS = {
   kafkaController: 9093,
   registry: 8081,
   postgres: 5432,
-  orders: 3000,
-  billing: 3001,
-  inventory: 3002,
-  shipping: 3003,
-  notifications: 3004,
+  ...mapServices((service) => SERVICES[service].port),
 };
 
 export const DEFAULTS = {

@@ -1,6 +1,6 @@
 // Subject naming: which registry subject holds which schema, under the three strategies
 // Confluent's serializers know. Every subject is prefixed like topics (tests isolate runs).
-import { EVENT_NAMESPACE, TOPICS, producerOf, topicOf, type EventName } from '../topics';
+import { EVENT_NAMESPACE, SERVICES, producerOf, topicOf, type EventName } from '../topics';
 
 export const SUBJECT_NAME_STRATEGIES = ['topic-record', 'record', 'topic'] as const;
 /**
@@ -44,7 +44,7 @@ export function writerSubjectOf(event: EventName, strategy: SubjectNameStrategy,
 
 /** The events sharing an event's topic, in the order of the topic's union. */
 export function topicEventsOf(event: EventName): readonly EventName[] {
-  return TOPICS[producerOf(event)].events;
+  return SERVICES[producerOf(event)].produces;
 }
 
 /** Every subject a strategy uses, records before the unions that reference them. */
