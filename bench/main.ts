@@ -23,6 +23,7 @@ import {
   type BenchContext,
   type Pipeline,
 } from './pipelines';
+import { ensureBuilt } from '../scripts/build';
 import { SerdeBench, type SerdeResult } from './serde';
 import { printTable, summarize, writeChart } from './report';
 
@@ -556,6 +557,7 @@ class Bench {
 }
 
 async function main(): Promise<void> {
+  ensureBuilt(); // orderflow's services run compiled, as in production
   const stack = {
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? DEFAULTS.KAFKA_BROKERS,
     SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,

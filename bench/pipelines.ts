@@ -152,6 +152,7 @@ export function orderflowPipeline(ctx: BenchContext): Pipeline {
       env(prefix),
       `${ctx.logDir}/${prefix}${service}.log`,
       SERVICE_NODE_FLAGS, // as in production
+      true, // compiled (dist/), as in production
     );
   return {
     name: 'orderflow',

@@ -5,16 +5,15 @@
 //   register-schemas                register every schema, set levels, print a table
 // and one stable command for a single pair:
 //   npx tsx scripts/schemas.ts compat --level <LEVEL> <old.avsc> <new.avsc>   (exit 0 / 1 / 2)
+// generate, check and release are loaded only when run: they need dev tools (prettier, yaml)
+// that the production image, which runs `register` compiled, does not ship.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMPATIBILITY_LEVELS, isCompatibilityLevel } from '../services/shared/src/contracts/levels';
 import type { RegistryConfig } from '../services/shared/src/contracts/registry';
 import { readCommandConfig, registryUrlGiven } from './config';
-import { checkCommand } from './schemas/check';
 import { checkLevel, formatFinding, parseAvro } from './schemas/compat';
-import { generateCommand } from './schemas/generate';
-import { releaseCommand } from './schemas/history';
 import { registerCommand } from './schemas/register';
 import { CliError, DEFAULT_ROOT } from './schemas/repo';
 
@@ -54,16 +53,16 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'generate':
       expectPositionals(0);
-      return generateCommand(root, values.check === true);
+      return (await import('./schemas/generate')).generateCommand(root, values.check === true);
     case 'check':
       expectPositionals(0);
-      return checkCommand({
+      return (await import('./schemas/check')).checkCommand({
         root,
         registry: values.url || registryUrlGiven(process.env) ? registryOf(values.url) : undefined,
       });
     case 'release':
       expectPositionals(0);
-      return releaseCommand(root);
+      return (await import('./schemas/history')).releaseCommand(root);
     case 'register':
       expectPositionals(0);
       await registerCommand({

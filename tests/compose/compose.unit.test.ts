@@ -19,11 +19,15 @@ import {
   type ServiceName,
 } from '@orderflow/shared';
 import { readTopicsConfig } from '../../scripts/topics';
+import { copiedIntoImage } from './dockerfile';
 
 const ROOT = resolve(__dirname, '..', '..');
+/** The directories the final stage of the Dockerfile copies into /app. */
+const IMAGE_DIRS = copiedIntoImage();
 
 interface ComposeService {
   image?: string;
+  pull_policy?: string;
   build?: unknown;
   command?: string[] | string;
   environment?: Record<string, string | number | boolean | null>;
@@ -42,9 +46,6 @@ interface ComposeFile {
 const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), {
   merge: true,
 }) as ComposeFile;
-const packageJson = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
-  scripts: Record<string, string>;
-};
 
 // Every service's config reader, loaded by its name in the services table.
 let READERS: Record<ServiceName, ServiceModule['readConfig']>;
@@ -264,26 +265,35 @@ describe('docker-compose.yml', () => {
     },
   );
 
-  it('builds every app container from the one Dockerfile and runs each service from its main.ts', () => {
+  const APP_IMAGE = 'orderflow-app:local';
+  const appContainers = () =>
+    Object.keys(compose.services).filter((name) => compose.services[name]!.image === APP_IMAGE);
+
+  it('builds the one app image once and runs it in every app container, each service from its compiled main.js', () => {
+    expect(appContainers().sort()).toEqual([...SERVICE_NAMES, 'schemas', 'topics'].sort());
     const built = Object.entries(compose.services).filter(([, s]) => s.build);
-    expect(built.map(([name]) => name).sort()).toEqual([...SERVICE_NAMES, 'schemas', 'topics'].sort());
-    expect(new Set(built.map(([, s]) => JSON.stringify(s.build))).size).toBe(1);
+    expect(built.map(([name]) => name)).toEqual(['topics']);
+    expect(built[0]![1].build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+    for (const name of appContainers().filter((n) => n !== 'topics')) {
+      expect([name, compose.services[name]!.pull_policy]).toEqual([name, 'never']);
+    }
     for (const name of SERVICE_NAMES) {
       expect(commandOf(name)).toEqual(['node', ...serviceCommand(name)]);
+      expect(commandOf(name).some((arg) => arg === 'tsx' || arg.endsWith('.ts'))).toBe(false);
     }
   });
 
-  it('runs only npm scripts that package.json defines and files that exist', () => {
+  it('runs the jobs compiled too, and only files the build makes and the image holds', () => {
+    expect(commandOf('topics')).toEqual(['node', 'dist/scripts/topics.js']);
+    expect(commandOf('schemas')).toEqual(['node', 'dist/scripts/schemas.js', 'register']);
     const missing: string[] = [];
-    for (const name of Object.keys(compose.services).filter((n) => compose.services[n]!.build)) {
-      const command = commandOf(name);
-      if (command[0] === 'npm' && command[1] === 'run' && !packageJson.scripts[command[2] ?? ''])
-        missing.push(`${name}: ${command[2]}`);
-      for (const arg of command.filter((a) => a.endsWith('.ts')))
-        if (!existsSync(resolve(ROOT, arg))) missing.push(`${name}: ${arg}`);
+    for (const name of appContainers()) {
+      for (const arg of commandOf(name).filter((a) => a.endsWith('.js'))) {
+        if (!existsSync(resolve(ROOT, arg))) missing.push(`${name}: ${arg} (not built)`);
+        if (!IMAGE_DIRS.some((dir) => arg.startsWith(`${dir}/`)))
+          missing.push(`${name}: ${arg} (not in the image)`);
+      }
     }
-    expect(commandOf('topics')).toEqual(['npm', 'run', 'topics:create']);
-    expect(commandOf('schemas')).toEqual(['npm', 'run', 'register-schemas']);
     expect(missing).toEqual([]);
   });
 

@@ -20,6 +20,7 @@ import {
 import { freePort, startOwnStack, type OwnStack } from '../support/own-stack';
 import { waitFor } from '../support/wait';
 import { OrderLoad, type Outcome, type SentOrder } from './load';
+import { ensureBuilt } from '../../scripts/build';
 import { ServiceProcess } from './processes';
 import { FaultProxy } from '../support/fault-proxy';
 import { Reconciler, type Verdict } from './reconcile';
@@ -386,6 +387,7 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<number> {
+  ensureBuilt(); // the services run compiled, as in production
   const started = Date.now();
   const only = process.env.FAULTS?.split(',').filter(Boolean);
   const chosen = only ? scenarios.filter((s) => only.includes(s.key)) : scenarios;

@@ -28,7 +28,10 @@ export const DEFAULTS = {
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'];
 
-/** How a service process starts, from the repository root: npm start, docker-compose, the fault suite. */
+/**
+ * How a service process starts, from the repository root: npm start, docker-compose, the fault
+ * suite. It runs the compiled build (`npm run build` into dist/), not TypeScript through tsx.
+ */
 export function serviceCommand(service: string): string[] {
-  return [...SERVICE_NODE_FLAGS, '--import', 'tsx', `services/${service}/src/main.ts`];
+  return [...SERVICE_NODE_FLAGS, `dist/services/${service}/src/main.js`];
 }
