@@ -11,6 +11,7 @@ import { setTimeout as pause } from 'node:timers/promises';
 import { prettyFactory } from 'pino-pretty';
 import { DEFAULT_PORTS, SERVICE_NAMES, serviceCommand, type ServiceName } from '../services/shared/src';
 import { ensureBuilt } from './build';
+import { withStackBrokers } from './stack/brokers';
 
 const ROOT = join(__dirname, '..');
 const STATE_DIR = join(ROOT, '.stack');
@@ -41,7 +42,7 @@ function portOf(service: ServiceName): number {
 function spawnService(service: ServiceName, stdio: 'pipe' | number, detached: boolean): ChildProcess {
   return spawn(process.execPath, serviceCommand(service), {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(portOf(service)) },
+    env: { ...withStackBrokers(), PORT: String(portOf(service)) },
     stdio: ['ignore', stdio, stdio],
     detached,
   });

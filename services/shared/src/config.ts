@@ -80,6 +80,7 @@ export const env = {
   text: (fallback?: string) => required(parsers.text, fallback),
   optionalText: () => optional(parsers.text),
   int: (min: number, max: number, fallback?: number) => required(parsers.int(min, max), fallback),
+  optionalInt: (min: number, max: number) => optional(parsers.int(min, max)),
   // 0 asks the OS for a free port (tests run many services side by side).
   port: (fallback?: number) => required(parsers.int(0, 65535), fallback),
   url: (protocols: string[], fallback?: string) => required(parsers.url(...protocols), fallback),
@@ -143,6 +144,10 @@ export const commonSpec = {
   KAFKA_SSL_CERT: env.optionalText(),
   KAFKA_SSL_KEY: env.optionalText(),
   KAFKA_SESSION_TIMEOUT_MS: env.int(6_000, 300_000, 30_000),
+  // Unset: the smaller of 3 and the brokers the cluster reports, and replication factor − 1 (at
+  // least 1), decided when topics are created (services/shared/src/admin.ts).
+  KAFKA_REPLICATION_FACTOR: env.optionalInt(1, 32),
+  KAFKA_MIN_INSYNC_REPLICAS: env.optionalInt(1, 32),
   SCHEMA_REGISTRY_URL: env.url(['http:', 'https:'], DEFAULTS.SCHEMA_REGISTRY_URL),
   SCHEMA_REGISTRY_USERNAME: env.optionalText(),
   SCHEMA_REGISTRY_PASSWORD: env.optionalText(),
@@ -171,6 +176,14 @@ export interface KafkaConfig {
   sasl?: { mechanism: (typeof SASL)[number]; username: string; password: string };
   /** How long the group waits for a silent member before rebalancing without it. */
   sessionTimeoutMs?: number;
+  /** Of every topic orderflow creates; unset parts take the cluster's defaults (see admin.ts). */
+  replication?: ReplicationWanted;
+}
+
+/** KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS as configured (undefined: default). */
+export interface ReplicationWanted {
+  factor?: number;
+  minInsync?: number;
 }
 
 export interface ServiceConfig {
@@ -234,6 +247,15 @@ export function loadServiceConfig<S extends Spec>(
   ) {
     problems.push('KAFKA_SSL_CERT and KAFKA_SSL_KEY must be set together');
   }
+  if (
+    raw?.KAFKA_MIN_INSYNC_REPLICAS !== undefined &&
+    raw.KAFKA_REPLICATION_FACTOR !== undefined &&
+    raw.KAFKA_MIN_INSYNC_REPLICAS > raw.KAFKA_REPLICATION_FACTOR
+  ) {
+    problems.push(
+      `KAFKA_MIN_INSYNC_REPLICAS=${raw.KAFKA_MIN_INSYNC_REPLICAS} is more than KAFKA_REPLICATION_FACTOR=${raw.KAFKA_REPLICATION_FACTOR}: no write could ever succeed`,
+    );
+  }
   if ((source.DATABASE_SSL_CA || source.DATABASE_SSL_CA_FILE) && raw && !raw.DATABASE_SSL)
     problems.push('DATABASE_SSL_CA needs DATABASE_SSL=true');
   if (problems.length > 0 || !raw || !own) throw new ConfigError(problems);
@@ -246,6 +268,7 @@ export function loadServiceConfig<S extends Spec>(
       ssl:
         raw.KAFKA_SSL && Object.values(kafkaTls).some(Boolean) ? withoutUndefined(kafkaTls) : raw.KAFKA_SSL,
       sessionTimeoutMs: raw.KAFKA_SESSION_TIMEOUT_MS,
+      replication: { factor: raw.KAFKA_REPLICATION_FACTOR, minInsync: raw.KAFKA_MIN_INSYNC_REPLICAS },
       sasl: raw.KAFKA_SASL_MECHANISM
         ? {
             mechanism: raw.KAFKA_SASL_MECHANISM,

@@ -120,7 +120,12 @@ export async function startService(
     await step('database', () => db.migrate([...OUTBOX_DDL, ...INBOX_DDL, ...definition.ddl]));
 
     const kafka = createKafka(config.kafka, `orderflow-${definition.name}`, logger);
-    await step('kafka', () => ensureTopics(kafka, platformTopics(config.prefix, [group])));
+    await step('kafka', () =>
+      ensureTopics(kafka, platformTopics(config.prefix, [group]), {
+        replication: config.kafka.replication,
+        warn: (message) => logger.warn(message),
+      }),
+    );
 
     const { url, username, password } = config.registry;
     const registry = new SchemaRegistryClient({
