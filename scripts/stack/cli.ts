@@ -1,7 +1,7 @@
-// npm run stack:up [-- --brokers 1|3] | stack:down [-- --wipe] | stack:status
+// npm run stack:up [-- --brokers 1|3] [--tracing] | stack:down [-- --wipe] | stack:status
 import { stackDown, stackStatus, stackUp, StackError } from './stack';
 
-const USAGE = 'usage: tsx scripts/stack/cli.ts up [--brokers 1|3] | down [--wipe] | status';
+const USAGE = 'usage: tsx scripts/stack/cli.ts up [--brokers 1|3] [--tracing] | down [--wipe] | status';
 
 /** `--brokers 3` or `--brokers=3`; undefined keeps the stack's last choice. */
 function brokersFlag(flags: string[]): number | undefined {
@@ -17,7 +17,7 @@ function brokersFlag(flags: string[]): number | undefined {
 async function main(command: string | undefined, flags: string[]): Promise<void> {
   switch (command) {
     case 'up':
-      return stackUp({ brokers: brokersFlag(flags) });
+      return stackUp({ brokers: brokersFlag(flags), tracing: flags.includes('--tracing') });
     case 'down':
       return stackDown({ wipe: flags.includes('--wipe') });
     case 'status':

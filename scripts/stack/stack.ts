@@ -37,6 +37,7 @@ import {
   startRegistry,
 } from './registry';
 import { readSettings, redact, type Settings } from './settings';
+import { zipkinDown, zipkinStatus, zipkinUp } from './zipkin';
 
 export { StackError } from './process';
 
@@ -58,7 +59,7 @@ interface State {
 }
 
 export interface ComponentStatus {
-  name: ComponentName;
+  name: ComponentName | 'zipkin';
   running: boolean;
   url: string;
   pid?: number;
@@ -350,7 +351,7 @@ const runningKafka = (state: State): string[] =>
  * registry, fetching what is missing, and returns when all are ready. Running it while the stack
  * is up changes nothing.
  */
-export async function stackUp(o: Log & { brokers?: number } = {}): Promise<void> {
+export async function stackUp(o: Log & { brokers?: number; tracing?: boolean } = {}): Promise<void> {
   const log = o.log ?? console.log;
   if (o.brokers !== undefined && o.brokers !== 1 && o.brokers !== MAX_BROKERS) {
     throw new StackError(`--brokers must be 1 or ${MAX_BROKERS}, got ${o.brokers}`);
@@ -386,6 +387,12 @@ export async function stackUp(o: Log & { brokers?: number } = {}): Promise<void>
     log(`stack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     report(s, state, log);
   });
+  // --tracing: Zipkin too (scripts/stack/zipkin.ts), remembered for npm start and npm run up.
+  if (o.tracing) {
+    await withLock(settings, async () =>
+      log(`  zipkin    ${await zipkinUp(settings, log)}  (traces of npm start / npm run up)`),
+    );
+  }
 }
 
 /** KAFKA_BROKERS of the stack: every broker of the number chosen last (`stack:up -- --brokers`). */
@@ -401,6 +408,7 @@ export async function stackDown(o: Log & { wipe?: boolean } = {}): Promise<void>
   await withLock(settings, async () => {
     const state = loadState(settings);
     const s = stackOf(state);
+    await zipkinDown(settings, log);
     let stopped = 0;
     const kafka = Object.keys(state.processes).filter((k) => k.startsWith('kafka'));
     for (const name of ['registry', ...kafka, 'postgres'] as ComponentName[]) {
@@ -446,7 +454,8 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
   const settings = readSettings();
   const state = loadState(settings);
   const s = stackOf(state);
-  return Promise.all(
+  const zipkin = zipkinStatus(settings);
+  const core = await Promise.all(
     componentsOf(s).map(async (name): Promise<ComponentStatus> => {
       const tracked = state.processes[name];
       if (name === 'postgres' && state.postgres !== 'embedded') {
@@ -464,6 +473,7 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       };
     }),
   );
+  return zipkin ? [...core, zipkin] : core;
 }
 
 function assertControllable(state: State, name: ComponentName): void {

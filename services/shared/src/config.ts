@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors';
 import { DEFAULTS } from './defaults';
 import { SUBJECT_NAME_STRATEGIES, type SubjectNameStrategy } from './contracts/subjects';
+import { SAMPLERS, TRACE_EXPORTERS, type TracingConfig } from './tracing/settings';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -69,6 +70,12 @@ const parsers = {
       if (!pattern.test(raw)) throw `must be ${what}, got "${raw.slice(0, 80)}"`;
       return raw;
     },
+  ratio: (raw: string): number => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+      throw `must be a number from 0 to 1, got "${raw}"`;
+    return n;
+  },
   bool: (raw: string): boolean => {
     if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
     if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
@@ -89,6 +96,7 @@ export const env = {
   oneOf: <T extends string>(allowed: T[], fallback?: T) => required(parsers.oneOf(...allowed), fallback),
   optionalOneOf: <T extends string>(allowed: T[]) => optional(parsers.oneOf(...allowed)),
   bool: (fallback = false) => required(parsers.bool, fallback),
+  ratio: (fallback?: number) => required(parsers.ratio, fallback),
   matching: (pattern: RegExp, what: string, fallback?: string) =>
     required(parsers.matching(pattern, what), fallback),
 };
@@ -167,6 +175,13 @@ export const commonSpec = {
   // Test-only: every consumed chunk waits this long inside its transaction (a slow consumer).
   ORDERFLOW_TEST_HANDLER_DELAY_MS: env.int(0, 600_000, 0),
   LOG_LEVEL: env.oneOf([...LOG_LEVELS], 'info'),
+  // OpenTelemetry's own variables (one exporter, not a list); off unless an exporter is named.
+  OTEL_TRACES_EXPORTER: env.oneOf([...TRACE_EXPORTERS], 'none'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.url(['http:', 'https:'], 'http://localhost:4318'),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: env.url(['http:', 'https:'], 'http://localhost:9411/api/v2/spans'),
+  OTEL_SERVICE_NAME: env.optionalText(),
+  OTEL_TRACES_SAMPLER: env.oneOf([...SAMPLERS], 'parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: env.ratio(1),
 };
 
 export interface KafkaConfig {
@@ -196,6 +211,7 @@ export interface ServiceConfig {
   prefix: string;
   http: { host: string; port: number; rateLimit?: { perSecond: number; burst: number } };
   logLevel: (typeof LOG_LEVELS)[number];
+  tracing: TracingConfig;
   /** Test-only (ORDERFLOW_TEST_HANDLER_DELAY_MS): makes this consumer slow on purpose. Off (0) by default. */
   testHandlerDelayMs?: number;
 }
@@ -294,6 +310,19 @@ export function loadServiceConfig<S extends Spec>(
       rateLimit: { perSecond: raw.HTTP_RATE_LIMIT_PER_SECOND, burst: raw.HTTP_RATE_LIMIT_BURST },
     },
     logLevel: raw.LOG_LEVEL,
+    tracing: {
+      exporter: raw.OTEL_TRACES_EXPORTER,
+      // The OTLP variable names the collector's base URL; traces go to its /v1/traces.
+      endpoint:
+        raw.OTEL_TRACES_EXPORTER === 'otlp'
+          ? `${raw.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`
+          : raw.OTEL_TRACES_EXPORTER === 'zipkin'
+            ? raw.OTEL_EXPORTER_ZIPKIN_ENDPOINT
+            : undefined,
+      serviceName: raw.OTEL_SERVICE_NAME ?? service,
+      sampler: raw.OTEL_TRACES_SAMPLER,
+      samplerRatio: raw.OTEL_TRACES_SAMPLER_ARG,
+    },
     testHandlerDelayMs: raw.ORDERFLOW_TEST_HANDLER_DELAY_MS,
     own,
   };

@@ -9,6 +9,7 @@ import coBody from 'co-body';
 import { OrderflowError, UnavailableError, ValidationError, isTransient } from './errors';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { httpSpans, type Tracing } from './tracing';
 
 export { Router };
 
@@ -24,6 +25,8 @@ export interface HttpAppOptions {
   router?: Router;
   /** Per client IP; off when absent or perSecond is 0. Health and metrics are never limited. */
   rateLimit?: RateLimit;
+  /** A span per request when tracing is on; nothing is added when it is off. */
+  tracing?: Tracing;
 }
 
 export interface RateLimit {
@@ -48,9 +51,13 @@ export function createHttpApp({
   readiness,
   router = new Router(),
   rateLimit,
+  tracing,
 }: HttpAppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged once, below
+
+  // Outermost, so the span sees the status the error mapper below settles on.
+  if (tracing?.enabled) app.use(httpSpans(tracing));
 
   app.use(async (ctx, next) => {
     const endTimer = metrics.httpDuration.startTimer();

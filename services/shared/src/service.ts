@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { OUTBOX_DDL, OutboxRelay, appendToOutbox, publishingTransactions } from './outbox';
 import { schemaSource } from './schema-source';
 import { delayEachTransaction } from './test-delay';
+import { startTracing, type Tracing, type TracingOptions } from './tracing';
 import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
 import type { DestinationStream } from 'pino';
 
@@ -33,6 +34,7 @@ export interface AppContext {
   codec: EventCodec;
   /** Runs a transaction that may write outbox rows; the runtime publishes them once it commits. */
   transaction: TransactionRunner;
+  tracing: Tracing;
 }
 
 export interface ServiceDefinition {
@@ -58,6 +60,7 @@ export interface RunningService {
 export interface StartOptions {
   /** Where log lines go (stdout by default); tests read logs from a stream. */
   logDestination?: DestinationStream;
+  tracing?: TracingOptions;
 }
 
 /**
@@ -106,6 +109,8 @@ export async function startService(
       `starting ${definition.name}`,
     );
     const metrics = createMetrics(definition.name);
+    const tracing = await startTracing(config.tracing, logger, options.tracing);
+    cleanups.push(() => tracing.shutdown());
     const group = groupOf(definition.name, config.prefix);
 
     const db = await step('database', () =>
@@ -158,7 +163,7 @@ export async function startService(
     cleanups.push(() => relay.stop());
 
     const transaction = publishingTransactions(db, relay);
-    const app: AppContext = { config, logger, metrics, db, codec, transaction };
+    const app: AppContext = { config, logger, metrics, db, codec, transaction, tracing };
     const handlers = definition.handlers(app);
     let consumer: EventConsumer | undefined;
     if (Object.keys(handlers).length > 0) {
@@ -199,7 +204,7 @@ export async function startService(
     metrics.setScrapeHook(() => relay.refreshBacklogMetrics());
     const server: HttpServer = await step('http', () =>
       listen(
-        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit }),
+        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit, tracing }),
         config.http.host,
         config.http.port,
       ),
