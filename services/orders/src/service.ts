@@ -23,7 +23,7 @@ import {
   type OrderCreated,
   type Tx,
   serviceModule,
-  found,
+  orNotFound,
 } from '@orderflow/shared';
 import { decideOrder, nextStatus, requestFingerprint, type OrderStatus } from './decide';
 
@@ -281,7 +281,7 @@ async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
 
 async function findOrder(db: AppContext['db'], orderId: string): Promise<OrderRow> {
   const { rows } = await db.query<OrderRow>('SELECT * FROM orders WHERE order_id = $1', [orderId]);
-  return found(rows[0], `order ${orderId}`);
+  return orNotFound(rows[0], `order ${orderId}`);
 }
 
 async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow[]> {

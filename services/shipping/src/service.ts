@@ -1,5 +1,5 @@
 // shipping: schedules a shipment for every reserved order.
-import { LIVE_STAMPS, defineService, serviceModule, found } from '@orderflow/shared';
+import { LIVE_STAMPS, defineService, serviceModule, orNotFound } from '@orderflow/shared';
 import { decideShipment } from './decide';
 
 const DDL = [
@@ -64,7 +64,7 @@ export const shipping = defineService('shipping', {
       const { rows } = await db.query<ShipmentRow>('SELECT * FROM shipments WHERE order_id = $1', [
         ctx.params.orderId,
       ]);
-      const s = found(rows[0], `shipment for order ${ctx.params.orderId}`);
+      const s = orNotFound(rows[0], `shipment for order ${ctx.params.orderId}`);
       ctx.body = {
         orderId: s.order_id,
         shipmentId: s.shipment_id,
