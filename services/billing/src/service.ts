@@ -1,7 +1,7 @@
 // billing: charges for each new order (or declines it over the limit) and refunds when
 // inventory cannot fill a paid order.
 import { randomUUID } from 'node:crypto';
-import { env, type ServiceDefinition, serviceModule, found } from '@orderflow/shared';
+import { env, type ServiceDefinition, serviceModule, visible } from '@orderflow/shared';
 import { decidePayment } from './decide';
 
 const DDL = [
@@ -123,7 +123,7 @@ export function billing(limitCents: number): ServiceDefinition {
         const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [
           ctx.params.orderId,
         ]);
-        const p = found(rows[0], `payment for order ${ctx.params.orderId}`);
+        const p = visible(ctx, rows[0], (row) => row.customer_id, `payment for order ${ctx.params.orderId}`);
         ctx.body = {
           orderId: p.order_id,
           paymentId: p.payment_id,

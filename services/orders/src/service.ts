@@ -23,7 +23,8 @@ import {
   type ServiceDefinition,
   type Tx,
   serviceModule,
-  found,
+  customerFor,
+  visible,
 } from '@orderflow/shared';
 import { nextStatus, priceOrder, requestFingerprint, type OrderStatus } from './decide';
 
@@ -189,6 +190,7 @@ async function placeOrder(
   if (violations.length > 0)
     throw new ValidationError('the order does not match CreateOrderRequest', { details: violations });
   const request = body as CreateOrderRequest;
+  const customerId = customerFor(ctx, request.customerId);
 
   const pricing = priceOrder(request.items, catalogItem);
   if (!pricing.ok) {
@@ -205,7 +207,7 @@ async function placeOrder(
     eventId: randomUUID(),
     orderId: request.orderId ?? randomUUID(),
     occurredAt: new Date().toISOString(),
-    customerId: request.customerId,
+    customerId,
     email: request.email ?? null,
     items: pricing.items,
     totalCents: pricing.totalCents,
@@ -292,9 +294,10 @@ async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
   return batch.map((p) => ({ created: created.has(p), row: rows.get(p.event.orderId)! }));
 }
 
-async function findOrder(db: AppContext['db'], orderId: string): Promise<OrderRow> {
+/** The order when the caller may read it (their own, or any for an operator); else 404. */
+async function findOrder(ctx: Context, db: AppContext['db'], orderId: string): Promise<OrderRow> {
   const { rows } = await db.query<OrderRow>('SELECT * FROM orders WHERE order_id = $1', [orderId]);
-  return found(rows[0], `order ${orderId}`);
+  return visible(ctx, rows[0], (order) => order.customer_id, `order ${orderId}`);
 }
 
 async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow[]> {
@@ -314,7 +317,7 @@ export const orders: ServiceDefinition = {
     const writeOrder = coalesce((batch: Placement[]) => app.db.tx((tx) => writeOrders(tx, batch)));
     router.post('/orders', (ctx) => placeOrder(ctx, app, writeOrder));
     router.get('/orders/:id', async (ctx) => {
-      const order = await findOrder(app.db, ctx.params.id!);
+      const order = await findOrder(ctx, app.db, ctx.params.id!);
       const events = await eventsOf(app.db, order.order_id);
       ctx.body = {
         ...orderView(order),
@@ -326,7 +329,7 @@ export const orders: ServiceDefinition = {
       };
     });
     router.get('/orders/:id/events', async (ctx) => {
-      const order = await findOrder(app.db, ctx.params.id!);
+      const order = await findOrder(ctx, app.db, ctx.params.id!);
       const events = await eventsOf(app.db, order.order_id);
       ctx.body = {
         orderId: order.order_id,

@@ -16,6 +16,8 @@ export const DEFAULT_PORTS = {
   inventory: 3002,
   shipping: 3003,
   notifications: 3004,
+  /** The local stack's token issuer (scripts/auth): its JWKS for the services, tokens for you. */
+  issuer: 3009,
 };
 
 export const DEFAULTS = {

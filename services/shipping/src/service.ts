@@ -1,6 +1,6 @@
 // shipping: schedules a shipment for every reserved order.
 import { randomUUID } from 'node:crypto';
-import { type ServiceDefinition, serviceModule, found } from '@orderflow/shared';
+import { type ServiceDefinition, serviceModule, visible } from '@orderflow/shared';
 import { chooseCarrier, pickupDate } from './decide';
 
 const DDL = [
@@ -12,6 +12,8 @@ const DDL = [
      items jsonb NOT NULL,
      created_at timestamptz NOT NULL DEFAULT now()
    )`,
+  // Whose shipment it is, for the access rules (null on rows from before: operators only).
+  'ALTER TABLE shipments ADD COLUMN IF NOT EXISTS customer_id text',
 ];
 
 interface ShipmentRow {
@@ -20,6 +22,7 @@ interface ShipmentRow {
   carrier: string;
   scheduled_for: Date;
   items: { itemId: string; quantity: number }[];
+  customer_id: string | null;
   created_at: Date;
 }
 
@@ -43,8 +46,8 @@ export const shipping: ServiceDefinition = {
           },
         }));
         const { rows } = await tx.query<{ shipment_id: string }>(
-          `INSERT INTO shipments (order_id, shipment_id, carrier, scheduled_for, items)
-           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::jsonb[])
+          `INSERT INTO shipments (order_id, shipment_id, carrier, scheduled_for, items, customer_id)
+           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[])
            ON CONFLICT (order_id) DO NOTHING RETURNING shipment_id`,
           [
             shipments.map((s) => s.reserved.orderId),
@@ -52,6 +55,7 @@ export const shipping: ServiceDefinition = {
             shipments.map((s) => s.shipment.carrier),
             shipments.map((s) => s.shipment.scheduledFor),
             shipments.map((s) => JSON.stringify(s.shipment.items)),
+            shipments.map((s) => s.reserved.customerId),
           ],
         );
         const scheduled = new Set(rows.map((r) => r.shipment_id));
@@ -79,7 +83,7 @@ export const shipping: ServiceDefinition = {
       const { rows } = await db.query<ShipmentRow>('SELECT * FROM shipments WHERE order_id = $1', [
         ctx.params.orderId,
       ]);
-      const s = found(rows[0], `shipment for order ${ctx.params.orderId}`);
+      const s = visible(ctx, rows[0], (row) => row.customer_id, `shipment for order ${ctx.params.orderId}`);
       ctx.body = {
         orderId: s.order_id,
         shipmentId: s.shipment_id,
