@@ -188,6 +188,13 @@ describe('docker-compose.yml', () => {
       });
     }
     expect(billing.readConfig(envOf('billing')).own.PAYMENT_LIMIT_CENTS).toBe(100_000);
+    // Auth on, trusting the issuer container: the issuer its tokens name, the key set it serves.
+    const issuer = envOf('issuer').ORDERFLOW_ISSUER_URL;
+    for (const name of SERVICE_NAMES)
+      expect([name, (READERS[name](envOf(name)) as { auth: unknown }).auth]).toEqual([
+        name,
+        expect.objectContaining({ mode: 'jwt', issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }),
+      ]);
     expect(notifications.readConfig(envOf('notifications')).own.SMTP_URL).toBe('smtp://mailpit:1025');
   });
 
@@ -210,6 +217,7 @@ describe('docker-compose.yml', () => {
         'KAFKA_CLUSTERS_0_SCHEMAREGISTRY',
         'DATABASE_URL',
         'SMTP_URL',
+        'AUTH_JWKS_URL',
       ]) {
         if (!env[variable]) continue;
         const url = new URL(env[variable]);
@@ -268,7 +276,9 @@ describe('docker-compose.yml', () => {
 
   it('builds every app container from the one Dockerfile and runs each service from its main.ts', () => {
     const built = Object.entries(compose.services).filter(([, s]) => s.build);
-    expect(built.map(([name]) => name).sort()).toEqual([...SERVICE_NAMES, 'schemas', 'topics'].sort());
+    expect(built.map(([name]) => name).sort()).toEqual(
+      [...SERVICE_NAMES, 'issuer', 'schemas', 'topics'].sort(),
+    );
     expect(new Set(built.map(([, s]) => JSON.stringify(s.build))).size).toBe(1);
     for (const name of SERVICE_NAMES) {
       expect(commandOf(name)).toEqual(['node', ...serviceCommand(name)]);
