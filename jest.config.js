@@ -10,7 +10,7 @@ const base = {
     '^@orderflow/shared/(.*)$': '<rootDir>/services/shared/src/$1',
   },
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/.stack/'],
+  modulePathIgnorePatterns: ['<rootDir>/.stack/', '<rootDir>/dist/'],
 };
 const onStack = {
   ...base,
@@ -20,7 +20,12 @@ const onStack = {
 
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.test.ts'] },
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/**/*.unit.test.ts'],
+      globalSetup: '<rootDir>/tests/support/build-setup.ts',
+    },
     { ...onStack, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'] },
     { ...onStack, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'] },
   ],

@@ -4,33 +4,31 @@
 //   ceiling http | relay <mode> <in> <out> | sink <topic> <count>
 // It reports { ready, url } over IPC when it serves, and stops on { stop } or when the
 // bench goes away, so no child outlives its bench.
-import type { ServiceName } from '@orderflow/shared';
+import { SERVICE_NAMES, loadService, type ServiceName } from '@orderflow/shared';
 
 interface Running {
   url?: string;
   stop(): Promise<void>;
 }
 
-const MODULES = {
-  orders: () => import('../services/orders/src/service'),
-  billing: () => import('../services/billing/src/service'),
-  inventory: () => import('../services/inventory/src/service'),
-  shipping: () => import('../services/shipping/src/service'),
-  notifications: () => import('../services/notifications/src/service'),
-};
-
 async function startRole(args: string[]): Promise<Running> {
   const [kind, name, ...rest] = args;
   if (kind === 'orderflow') {
-    const module = await MODULES[name as ServiceName]();
-    const running = await module.start(module.readConfig(process.env) as never);
+    const module = await loadService(serviceName(name));
+    const running = await module.start(module.readConfig(process.env));
     await waitReady(running.url);
     return running;
   }
-  if (kind === 'peer') return (await import('./peer')).startPeer(name as ServiceName, process.env);
+  if (kind === 'peer') return (await import('./peer')).startPeer(serviceName(name), process.env);
   if (kind === 'ceiling')
     return (await import('./ceiling')).startCeiling(name!, rest, process.env, (m) => process.send?.(m));
   throw new Error(`unknown role ${args.join(' ')}`);
+}
+
+function serviceName(name: string | undefined): ServiceName {
+  const found = SERVICE_NAMES.find((s) => s === name);
+  if (!found) throw new Error(`no service named ${name} in the services table`);
+  return found;
 }
 
 /** A service counts as started once /health/ready says its consumer joined its group. */

@@ -24,6 +24,7 @@ import {
   type BenchContext,
   type Pipeline,
 } from './pipelines';
+import { ensureBuilt } from '../scripts/build';
 import { SerdeBench, type SerdeResult } from './serde';
 import { printTable, summarize, writeChart } from './report';
 
@@ -561,6 +562,7 @@ class Bench {
 }
 
 async function main(): Promise<void> {
+  ensureBuilt(); // orderflow's services run compiled, as in production
   // Auth on, as deployed: every request carries its customer's token, verified by orders.
   const issuer = await startIssuer(await generateIssuerKey());
   issuer.unref();

@@ -156,6 +156,7 @@ export function orderflowPipeline(ctx: BenchContext): Pipeline {
       env(prefix),
       `${ctx.logDir}/${prefix}${service}.log`,
       SERVICE_NODE_FLAGS, // as in production
+      true, // compiled (dist/), as in production
     );
   return {
     name: 'orderflow',

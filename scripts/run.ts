@@ -11,6 +11,7 @@ import { setTimeout as pause } from 'node:timers/promises';
 import { prettyFactory } from 'pino-pretty';
 import { DEFAULT_PORTS, SERVICE_NAMES, serviceCommand, type ServiceName } from '../services/shared/src';
 import { localAuthEnv, spawnIssuer, tokenHelp } from './auth/local';
+import { ensureBuilt } from './build';
 
 const ROOT = join(__dirname, '..');
 const STATE_DIR = join(ROOT, '.stack');
@@ -28,6 +29,7 @@ function npmRun(script: string): void {
 }
 
 function prepare(): void {
+  ensureBuilt((line) => console.log(`\n▶ ${line}`));
   npmRun('stack:up');
   npmRun('topics:create');
   npmRun('register-schemas');

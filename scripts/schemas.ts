@@ -5,16 +5,15 @@
 //   register-schemas                register every schema, set levels, print a table
 // and one stable command for a single pair:
 //   npx tsx scripts/schemas.ts compat --level <LEVEL> <old.avsc> <new.avsc>   (exit 0 / 1 / 2)
+// generate, check and release are loaded only when run: they need dev tools (prettier, yaml)
+// that the production image, which runs `register` compiled, does not ship.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { commonSpec, readEnv } from '../services/shared/src/config';
-import { DEFAULTS } from '../services/shared/src/defaults';
 import { COMPATIBILITY_LEVELS, isCompatibilityLevel } from '../services/shared/src/contracts/levels';
-import { checkCommand } from './schemas/check';
+import type { RegistryConfig } from '../services/shared/src/contracts/registry';
+import { readCommandConfig, registryUrlGiven } from './config';
 import { checkLevel, formatFinding, parseAvro } from './schemas/compat';
-import { generateCommand } from './schemas/generate';
-import { releaseCommand } from './schemas/history';
 import { registerCommand } from './schemas/register';
 import { CliError, DEFAULT_ROOT } from './schemas/repo';
 
@@ -54,19 +53,22 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'generate':
       expectPositionals(0);
-      return generateCommand(root, values.check === true);
+      return (await import('./schemas/generate')).generateCommand(root, values.check === true);
     case 'check':
       expectPositionals(0);
-      return checkCommand({ root, url: values.url ?? process.env.SCHEMA_REGISTRY_URL ?? undefined });
+      return (await import('./schemas/check')).checkCommand({
+        root,
+        registry: values.url || registryUrlGiven(process.env) ? registryOf(values.url) : undefined,
+      });
     case 'release':
       expectPositionals(0);
-      return releaseCommand(root);
+      return (await import('./schemas/history')).releaseCommand(root);
     case 'register':
       expectPositionals(0);
       await registerCommand({
         root,
-        url: values.url ?? process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
-        prefix: values.prefix ?? readEnv({ TOPIC_PREFIX: commonSpec.TOPIC_PREFIX }, process.env).TOPIC_PREFIX,
+        registry: registryOf(values.url),
+        prefix: values.prefix ?? readCommandConfig(process.env).prefix,
         dryRun: values['dry-run'] === true,
       });
       return;
@@ -75,6 +77,12 @@ async function main(argv: string[]): Promise<void> {
     default:
       throw new CliError(command ? `unknown command "${command}"\n${USAGE}` : USAGE, 2);
   }
+}
+
+/** The registry as every command reads it (credentials, `_FILE`); --url replaces only the URL. */
+function registryOf(url: string | undefined): RegistryConfig {
+  const { registry } = readCommandConfig(process.env);
+  return url ? { ...registry, url } : registry;
 }
 
 function compat(level: string | undefined, files: string[]): void {

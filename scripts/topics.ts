@@ -9,23 +9,17 @@ import {
   createLogger,
   ensureTopics,
   groupOf,
-  loadServiceConfig,
   platformTopics,
   type Env,
-  type KafkaConfig,
   type TopicSpec,
 } from '../services/shared/src';
+import { readCommandConfig, type CommandConfig } from './config';
 
-export interface TopicsConfig {
-  kafka: KafkaConfig;
-  prefix: string;
-  logLevel: string;
-}
+/** The settings of `topics:create`: those of every command (scripts/config.ts). */
+export type TopicsConfig = Pick<CommandConfig, 'kafka' | 'prefix' | 'logLevel'>;
 
-/** The settings of `topics:create` (and the operator commands): the services' own reader. */
 export function readTopicsConfig(source: Env): TopicsConfig {
-  const { kafka, prefix, logLevel } = loadServiceConfig('topics', 0, {}, source);
-  return { kafka, prefix, logLevel };
+  return readCommandConfig(source);
 }
 
 /** Every event topic, and the DLQ of every service's consumer group. */

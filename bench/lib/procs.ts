@@ -15,6 +15,8 @@ export interface Child {
 }
 
 const CHILD = join(__dirname, '..', 'child.ts');
+/** The same entry from `npm run build`: orderflow's services run compiled, as in production. */
+const COMPILED_CHILD = join(__dirname, '..', '..', 'dist', 'bench', 'child.js');
 
 /** Starts `role` in a new process and waits until it says it is ready. */
 export async function spawnChild(
@@ -23,14 +25,14 @@ export async function spawnChild(
   env: Record<string, string>,
   logFile: string,
   nodeFlags: string[] = [],
+  compiled = false,
 ): Promise<Child> {
   const fd = openSync(logFile, 'a');
-  const child = fork(CHILD, role, {
+  const child = fork(compiled ? COMPILED_CHILD : CHILD, role, {
     // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=.tmp/prof' profiles every child.
     execArgv: [
       ...nodeFlags,
-      '--import',
-      'tsx',
+      ...(compiled ? [] : ['--import', 'tsx']),
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ],
     env: { ...process.env, ...env },

@@ -27,7 +27,7 @@ export function localAuthEnv(): Record<string, string> {
 }
 
 /** Lines to print once everything is ready: a customer's and an operator's token, and a curl to try. */
-export async function tokenHelp(ordersPort = DEFAULT_PORTS.orders): Promise<string> {
+export async function tokenHelp(ordersPort: number = DEFAULT_PORTS.orders): Promise<string> {
   if (process.env.AUTH_MODE === 'off') return '  AUTH_MODE=off: no token needed (never in a deployment)';
   const customer = await localToken('ada');
   const operator = await localToken('ops', true);

@@ -8,48 +8,18 @@ import {
   EventCodec,
   SchemaRegistryClient,
   avroTypeOf,
-  commonSpec,
   createKafka,
   createLogger,
   loadAvroSchema,
-  readEnv,
   type Env,
 } from '../../services/shared/src';
-import { readTopicsConfig, type TopicsConfig } from '../topics';
+import { readCommandConfig, type CommandConfig } from '../config';
 
-export interface OpsConfig extends TopicsConfig {
-  registry: { url: string; auth?: { username: string; password: string } };
-}
+/** KAFKA_*, SCHEMA_REGISTRY_*, TOPIC_PREFIX and LOG_LEVEL, as every command reads them. */
+export type OpsConfig = CommandConfig;
 
-/** KAFKA_*, TOPIC_PREFIX and LOG_LEVEL as topics:create reads them, plus SCHEMA_REGISTRY_*. */
 export function readOpsConfig(source: Env): OpsConfig {
-  const problems: string[] = [];
-  let topics: TopicsConfig | undefined;
-  let registry: ReturnType<typeof readRegistry> | undefined;
-  const readRegistry = () =>
-    readEnv(
-      {
-        SCHEMA_REGISTRY_URL: commonSpec.SCHEMA_REGISTRY_URL,
-        SCHEMA_REGISTRY_USERNAME: commonSpec.SCHEMA_REGISTRY_USERNAME,
-        SCHEMA_REGISTRY_PASSWORD: commonSpec.SCHEMA_REGISTRY_PASSWORD,
-      },
-      source,
-    );
-  for (const read of [() => (topics = readTopicsConfig(source)), () => (registry = readRegistry())]) {
-    try {
-      read();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-    }
-  }
-  if (!topics || !registry) throw new ConfigError(problems);
-  const {
-    SCHEMA_REGISTRY_URL: url,
-    SCHEMA_REGISTRY_USERNAME: username,
-    SCHEMA_REGISTRY_PASSWORD: password,
-  } = registry;
-  return { ...topics, registry: { url, auth: username && password ? { username, password } : undefined } };
+  return readCommandConfig(source);
 }
 
 /** A topic or group name under the prefix; a name that already carries it is left alone. */

@@ -1,14 +1,14 @@
-// docs/asyncapi.yaml (AsyncAPI 3.0): one channel per topic of the topic table, every event
+// docs/asyncapi.yaml (AsyncAPI 3.0): one channel per topic of the services table, every event
 // as a message whose payload is its Avro schema, the producing service's send operation and
-// a receive operation per consuming service (from CONSUMES).
+// a receive operation per consuming service (from the table's `consumes`).
 import { DEFAULTS } from '../../services/shared/src/defaults';
 import {
-  CONSUMES,
   EVENT_NAMESPACE,
+  SERVICES,
   SERVICE_NAMES,
   TOPIC_DEFAULTS,
-  TOPICS,
   consumersOf,
+  dlqTopicOf,
   groupOf,
   producerOf,
   topicOf,
@@ -34,7 +34,8 @@ export function asyncApiDocument(events: EventContract[]): Record<string, unknow
     $ref: `#/channels/${channelIdOf(topicOf(event))}/messages/${event}`,
   });
 
-  for (const [producer, { topic, events: carried }] of Object.entries(TOPICS)) {
+  for (const producer of SERVICE_NAMES) {
+    const { topic, produces: carried } = SERVICES[producer];
     const id = channelIdOf(topic);
     channels[id] = {
       address: topic,
@@ -64,15 +65,16 @@ export function asyncApiDocument(events: EventContract[]): Record<string, unknow
   }
 
   for (const service of SERVICE_NAMES) {
-    for (const [producer, { topic }] of Object.entries(TOPICS)) {
-      const handled = CONSUMES[service].filter((event) => topicOf(event) === topic);
+    for (const producer of SERVICE_NAMES) {
+      const { topic } = SERVICES[producer];
+      const handled = SERVICES[service].consumes.filter((event) => topicOf(event) === topic);
       if (handled.length === 0) continue;
       const id = channelIdOf(topic);
       operations[`${service}Receives${pascal(id)}`] = {
         action: 'receive',
         channel: { $ref: `#/channels/${id}` },
         title: `${service} consumes ${handled.join(', ')} from ${producer}`,
-        summary: `Handled once per eventId (inbox in the same transaction as the effect); offsets committed after it; what can never be handled goes to ${groupOf(service)}.dlq.`,
+        summary: `Handled once per eventId (inbox in the same transaction as the effect); offsets committed after it; what can never be handled goes to ${dlqTopicOf(groupOf(service))}.`,
         messages: handled.map(messageRef),
         bindings: { kafka: { groupId: constant(groupOf(service)), bindingVersion: KAFKA_BINDING } },
         'x-service': service,
@@ -87,7 +89,7 @@ export function asyncApiDocument(events: EventContract[]): Record<string, unknow
       version: packageVersion(),
       description:
         'The events of the orderflow order saga. Every message value is Avro in the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro binary); subjects follow the TopicRecordNameStrategy, `<topic>-' +
-        `${EVENT_NAMESPACE}.<Event>\`. Generated from schemas/*.json and services/shared/src/topics.ts (TOPICS, CONSUMES) by \`npm run schemas:generate\`.`,
+        `${EVENT_NAMESPACE}.<Event>\`. Generated from schemas/*.json and services/shared/src/services.ts (SERVICES) by \`npm run schemas:generate\`.`,
     },
     defaultContentType: 'avro/binary',
     servers: {

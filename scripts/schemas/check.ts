@@ -3,7 +3,7 @@
 // or any disagreement between the two, fails.
 import { randomBytes } from 'node:crypto';
 import { levelOf, readCompatibilityConfig } from '../../services/shared/src/contracts/levels';
-import { SchemaRegistryClient } from '../../services/shared/src/contracts/registry';
+import { SchemaRegistryClient, type RegistryConfig } from '../../services/shared/src/contracts/registry';
 import type { AvroSchema } from '../../services/shared/src/contracts/avro';
 import type { CompatibilityLevel } from '../../services/shared/src/contracts/levels';
 import { checkLevel, formatFinding, parseAvro } from './compat';
@@ -15,7 +15,7 @@ import { CliError } from './repo';
 export interface CheckOptions {
   root: string;
   /** Registry to ask as well; offline only when undefined. */
-  url?: string;
+  registry?: RegistryConfig;
 }
 
 export async function checkCommand(options: CheckOptions): Promise<void> {
@@ -23,7 +23,7 @@ export async function checkCommand(options: CheckOptions): Promise<void> {
   assertNoProblems(generation.problems);
   const errors = verifyHistory(options.root).map((p) => `history: ${p}`);
   const config = readCompatibilityConfig(options.root);
-  const client = options.url ? new SchemaRegistryClient({ url: options.url }) : undefined;
+  const client = options.registry ? new SchemaRegistryClient(options.registry) : undefined;
   // Scratch subjects for the registry's answer; deleted at the end.
   const scratchPrefix = `schemas-check-${Date.now()}-${randomBytes(3).toString('hex')}.`;
 

@@ -56,7 +56,7 @@ export async function buildContracts(root: string): Promise<Generation> {
       problems.push({
         file: `schemas/${name}.json`,
         pointer: '',
-        problem: `${name} is not an event in services/shared/src/topics.ts`,
+        problem: `${name} is not an event in services/shared/src/services.ts`,
         fix: 'add it to the topic of the service that produces it, or move it to schemas/requests/',
       });
     }

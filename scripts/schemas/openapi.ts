@@ -325,6 +325,20 @@ function paths(): Record<string, unknown> {
         },
       },
     },
+    '/health': {
+      servers: SERVICE_NAMES.map((s) => ({ url: serverUrlOf(s), description: s })),
+      get: {
+        operationId: 'health',
+        security: [],
+        tags: ['operations'],
+        summary:
+          'The same answer as /health/ready, for load balancers and probes that ask for /health (every service).',
+        responses: {
+          200: { description: 'Ready.', content: json(ref('Readiness')) },
+          503: { description: 'Not ready; checks says which dependency.', content: json(ref('Readiness')) },
+        },
+      },
+    },
     '/metrics': {
       servers: SERVICE_NAMES.map((s) => ({ url: serverUrlOf(s), description: s })),
       get: {

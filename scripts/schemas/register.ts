@@ -6,19 +6,19 @@ import {
   SchemaRejectedError,
   type SubjectOutcome,
 } from '../../services/shared/src/contracts/register';
-import { SchemaRegistryClient } from '../../services/shared/src/contracts/registry';
+import { SchemaRegistryClient, type RegistryConfig } from '../../services/shared/src/contracts/registry';
 import { EVENT_NAMES, subjectOf } from '../../services/shared/src/topics';
 import { CliError, formatTable } from './repo';
 
 export interface RegisterOptions {
   root: string;
-  url: string;
+  registry: RegistryConfig;
   prefix: string;
   dryRun: boolean;
 }
 
 export async function registerCommand(options: RegisterOptions): Promise<SubjectOutcome[]> {
-  const client = new SchemaRegistryClient({ url: options.url });
+  const client = new SchemaRegistryClient(options.registry);
   const config = readCompatibilityConfig(options.root);
   const outcomes: SubjectOutcome[] = [];
   const rejections: string[] = [];

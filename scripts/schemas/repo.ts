@@ -1,9 +1,10 @@
 // Where contract files live under a root directory. Every subcommand takes --root so tests
 // can run the real CLI against a copy of the repository's schemas.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../services/shared/src/root';
 
-/** This repository's root (scripts/schemas → ../..). */
-export const DEFAULT_ROOT = resolve(__dirname, '..', '..');
+/** This repository's root, also when run compiled from dist/. */
+export const DEFAULT_ROOT = REPO_ROOT;
 
 export interface Repo {
   root: string;

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { findJava, requireMaven } from './java';
-import { runQuiet, runVisible, spawnDetached, type Tracked } from './process';
+import { runMaven } from './fetch';
+import { runQuiet, spawnDetached, type Tracked } from './process';
 import { ROOT, type KafkaSettings } from './settings';
 
 export const KAFKA_MIN_JAVA = 17;
@@ -18,26 +19,25 @@ export function kafkaFetched(k: KafkaSettings): boolean {
   return existsSync(join(libsOf(k), `kafka_2.13-${k.version}.jar`));
 }
 
+/** Kafka's jars and their dependencies as Maven Central holds them (3.9.1: 46 MB). */
+export const KAFKA_DOWNLOAD_MB = 46;
+
 /** Copies kafka_2.13 and its runtime dependencies from Maven Central into `<home>/libs`. */
-export function fetchKafka(k: KafkaSettings): void {
+export async function fetchKafka(k: KafkaSettings): Promise<void> {
   requireMaven();
-  console.log(`fetching Apache Kafka ${k.version} from Maven Central into ${libsOf(k)}`);
   const partial = `${libsOf(k)}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(k.home, { recursive: true });
-  runVisible(
-    'mvn',
-    [
-      '-B',
-      '-Dstyle.color=never',
+  await runMaven({
+    args: [
       '-f',
       POM,
       'dependency:copy-dependencies',
       `-Dkafka.version=${k.version}`,
       `-DoutputDirectory=${partial}`,
     ],
-    `fetching Kafka ${k.version}`,
-  );
+    what: `fetching Kafka ${k.version}`,
+  });
   rmSync(libsOf(k), { recursive: true, force: true });
   renameSync(partial, libsOf(k));
 }

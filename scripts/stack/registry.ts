@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { findJava, requireMaven } from './java';
-import { runQuiet, runVisible, spawnDetached, type Tracked } from './process';
+import { localRepositoryDir, runMaven } from './fetch';
+import { runQuiet, spawnDetached, type Tracked } from './process';
 import { ROOT, type PostgresSettings, type RegistrySettings } from './settings';
 
 /** Apicurio Registry 3.3 is compiled for Java 21 (class files of version 65). */
@@ -22,27 +23,31 @@ export function registryFetched(r: RegistrySettings): boolean {
   return runJar(r) !== undefined;
 }
 
+/** The registry's distribution archive, as Maven Central holds it (3.3.3: 160 MB). */
+export const REGISTRY_DOWNLOAD_MB = 160;
+
 /** Fetches io.apicurio:apicurio-registry-app:<version>:tar.gz:all and unpacks it into `home`. */
-export function fetchRegistry(r: RegistrySettings, stackDir: string): void {
+export async function fetchRegistry(r: RegistrySettings, stackDir: string): Promise<void> {
   requireMaven();
   const downloads = join(stackDir, 'downloads');
-  console.log(`fetching Apicurio Registry ${r.version} (~160 MB) from Maven Central into ${downloads}`);
-  runVisible(
-    'mvn',
-    [
-      '-B',
-      '-Dstyle.color=never',
+  await runMaven({
+    args: [
       '-f',
       POM,
       'dependency:copy',
       `-Dartifact=io.apicurio:apicurio-registry-app:${r.version}:tar.gz:all`,
       `-DoutputDirectory=${downloads}`,
     ],
-    `fetching Apicurio Registry ${r.version}`,
-  );
+    what: `fetching Apicurio Registry ${r.version}`,
+    progress: {
+      dir: localRepositoryDir('io.apicurio', 'apicurio-registry-app', r.version),
+      name: `apicurio-registry-app-${r.version}-all.tar.gz`,
+      megabytes: REGISTRY_DOWNLOAD_MB,
+      label: `Apicurio Registry ${r.version}`,
+    },
+  });
   const tarball = join(downloads, `apicurio-registry-app-${r.version}-all.tar.gz`);
   const partial = `${r.home}.partial`;
-  console.log(`unpacking ${tarball} into ${r.home}`);
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
   runQuiet('tar', ['-xzf', tarball, '-C', partial], `unpacking ${tarball}`);

@@ -13,11 +13,19 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
-import { fetchKafka, kafkaFetched, kafkaReady, KAFKA_MIN_JAVA, startKafka } from './kafka';
+import { firstFetchLine } from './fetch';
+import { fetchKafka, KAFKA_DOWNLOAD_MB, kafkaFetched, kafkaReady, KAFKA_MIN_JAVA, startKafka } from './kafka';
 import { findJava } from './java';
 import { dropDatabase, ensureDatabases, initEmbedded, postgresAnswers, startEmbedded } from './postgres';
 import { isRunning, portFree, StackError, stopProcess, tailLog, waitFor, type Tracked } from './process';
-import { fetchRegistry, registryFetched, registryReady, REGISTRY_MIN_JAVA, startRegistry } from './registry';
+import {
+  fetchRegistry,
+  REGISTRY_DOWNLOAD_MB,
+  registryFetched,
+  registryReady,
+  REGISTRY_MIN_JAVA,
+  startRegistry,
+} from './registry';
 import { readSettings, redact, type Settings } from './settings';
 
 export { StackError } from './process';
@@ -174,9 +182,20 @@ async function precheck(s: Settings, name: ComponentName): Promise<void> {
   if (name === 'registry') findJava(REGISTRY_MIN_JAVA, `Apicurio Registry ${s.registry.version}`);
 }
 
-function fetchIfMissing(s: Settings, name: ComponentName): void {
-  if (name === 'kafka' && !kafkaFetched(s.kafka)) fetchKafka(s.kafka);
-  if (name === 'registry' && !registryFetched(s.registry)) fetchRegistry(s.registry, s.stackDir);
+/** Fetches what is not there yet, after one line saying what, how big, and that it is once. */
+async function fetchMissing(s: Settings, names: readonly ComponentName[], log: (line: string) => void) {
+  const kafka = names.includes('kafka') && !kafkaFetched(s.kafka);
+  const registry = names.includes('registry') && !registryFetched(s.registry);
+  const downloads = [
+    ...(kafka ? [{ what: `Apache Kafka ${s.kafka.version}`, megabytes: KAFKA_DOWNLOAD_MB }] : []),
+    ...(registry
+      ? [{ what: `Apicurio Registry ${s.registry.version}`, megabytes: REGISTRY_DOWNLOAD_MB }]
+      : []),
+  ];
+  if (downloads.length === 0) return;
+  log(firstFetchLine(downloads, s.stackDir));
+  if (kafka) await fetchKafka(s.kafka);
+  if (registry) await fetchRegistry(s.registry, s.stackDir);
 }
 
 /** Starts one component, records its pid at once, and returns when it is ready. */
@@ -267,7 +286,7 @@ export async function stackUp(o: Log = {}): Promise<void> {
       return;
     }
     for (const name of todo) await precheck(s, name);
-    for (const name of todo) fetchIfMissing(s, name);
+    await fetchMissing(s, todo, log);
     await upPostgres(s, state, log);
     const results = await Promise.allSettled(todo.map((name) => launch(s, state, name, log)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -374,7 +393,7 @@ export async function startComponent(name: ComponentName, o: Log = {}): Promise<
       throw new StackError(`port ${s.postgres.port} (for PostgreSQL) is taken by another process`);
     }
     await precheck(s, name);
-    fetchIfMissing(s, name);
+    await fetchMissing(s, [name], console.log);
     await launch(s, state, name, log);
   });
 }

@@ -8,23 +8,26 @@ import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import {
   DEFAULT_PORTS,
+  SERVICES,
   SERVICE_NAMES,
   STACK_VERSIONS,
+  loadService,
+  mapServices,
   serviceCommand,
   type Env,
+  type ServiceModule,
   type ServiceName,
 } from '@orderflow/shared';
-import * as orders from '../../services/orders/src/service';
-import * as billing from '../../services/billing/src/service';
-import * as inventory from '../../services/inventory/src/service';
-import * as shipping from '../../services/shipping/src/service';
-import * as notifications from '../../services/notifications/src/service';
 import { readTopicsConfig } from '../../scripts/topics';
+import { copiedIntoImage } from './dockerfile';
 
 const ROOT = resolve(__dirname, '..', '..');
+/** The directories the final stage of the Dockerfile copies into /app. */
+const IMAGE_DIRS = copiedIntoImage();
 
 interface ComposeService {
   image?: string;
+  pull_policy?: string;
   build?: unknown;
   command?: string[] | string;
   environment?: Record<string, string | number | boolean | null>;
@@ -43,17 +46,13 @@ interface ComposeFile {
 const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), {
   merge: true,
 }) as ComposeFile;
-const packageJson = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
-  scripts: Record<string, string>;
-};
 
-const READERS: Record<ServiceName, (env: Env) => unknown> = {
-  orders: orders.readConfig,
-  billing: billing.readConfig,
-  inventory: inventory.readConfig,
-  shipping: shipping.readConfig,
-  notifications: notifications.readConfig,
-};
+// Every service's config reader, loaded by its name in the services table.
+let READERS: Record<ServiceName, ServiceModule['readConfig']>;
+beforeAll(async () => {
+  const modules = await Promise.all(SERVICE_NAMES.map(loadService));
+  READERS = mapServices((name) => modules[SERVICE_NAMES.indexOf(name)]!.readConfig);
+});
 
 function service(name: string): ComposeService {
   const found = compose.services[name];
@@ -152,7 +151,7 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICE_NAMES) {
       expect({ name, ports: publishedPorts(name) }).toEqual({
         name,
-        ports: [{ host: DEFAULT_PORTS[name], container: Number(envOf(name).PORT) }],
+        ports: [{ host: SERVICES[name].port, container: Number(envOf(name).PORT) }],
       });
     }
   });
@@ -180,14 +179,14 @@ describe('docker-compose.yml', () => {
       logLevel: 'info',
     };
     for (const name of SERVICE_NAMES) {
-      const config = READERS[name](envOf(name)) as Record<string, unknown>;
+      const config = READERS[name](envOf(name));
       expect({ name, ...config }).toMatchObject({
         name,
         ...expected,
-        http: { host: '0.0.0.0', port: DEFAULT_PORTS[name] },
+        http: { host: '0.0.0.0', port: SERVICES[name].port },
       });
     }
-    expect(billing.readConfig(envOf('billing')).own.PAYMENT_LIMIT_CENTS).toBe(100_000);
+    expect(READERS.billing(envOf('billing')).own.PAYMENT_LIMIT_CENTS).toBe(100_000);
     // Auth on, trusting the issuer container: the issuer its tokens name, the key set it serves.
     const issuer = envOf('issuer').ORDERFLOW_ISSUER_URL;
     for (const name of SERVICE_NAMES)
@@ -195,7 +194,7 @@ describe('docker-compose.yml', () => {
         name,
         expect.objectContaining({ mode: 'jwt', issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }),
       ]);
-    expect(notifications.readConfig(envOf('notifications')).own.SMTP_URL).toBe('smtp://mailpit:1025');
+    expect(READERS.notifications(envOf('notifications')).own.SMTP_URL).toBe('smtp://mailpit:1025');
   });
 
   it('points every container address at a compose service and a port that service listens on', () => {
@@ -274,28 +273,35 @@ describe('docker-compose.yml', () => {
     },
   );
 
-  it('builds every app container from the one Dockerfile and runs each service from its main.ts', () => {
+  const APP_IMAGE = 'orderflow-app:local';
+  const appContainers = () =>
+    Object.keys(compose.services).filter((name) => compose.services[name]!.image === APP_IMAGE);
+
+  it('builds the one app image once and runs it in every app container, each service from its compiled main.js', () => {
+    expect(appContainers().sort()).toEqual([...SERVICE_NAMES, 'schemas', 'topics'].sort());
     const built = Object.entries(compose.services).filter(([, s]) => s.build);
-    expect(built.map(([name]) => name).sort()).toEqual(
-      [...SERVICE_NAMES, 'issuer', 'schemas', 'topics'].sort(),
-    );
-    expect(new Set(built.map(([, s]) => JSON.stringify(s.build))).size).toBe(1);
+    expect(built.map(([name]) => name)).toEqual(['topics']);
+    expect(built[0]![1].build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+    for (const name of appContainers().filter((n) => n !== 'topics')) {
+      expect([name, compose.services[name]!.pull_policy]).toEqual([name, 'never']);
+    }
     for (const name of SERVICE_NAMES) {
       expect(commandOf(name)).toEqual(['node', ...serviceCommand(name)]);
+      expect(commandOf(name).some((arg) => arg === 'tsx' || arg.endsWith('.ts'))).toBe(false);
     }
   });
 
-  it('runs only npm scripts that package.json defines and files that exist', () => {
+  it('runs the jobs compiled too, and only files the build makes and the image holds', () => {
+    expect(commandOf('topics')).toEqual(['node', 'dist/scripts/topics.js']);
+    expect(commandOf('schemas')).toEqual(['node', 'dist/scripts/schemas.js', 'register']);
     const missing: string[] = [];
-    for (const name of Object.keys(compose.services).filter((n) => compose.services[n]!.build)) {
-      const command = commandOf(name);
-      if (command[0] === 'npm' && command[1] === 'run' && !packageJson.scripts[command[2] ?? ''])
-        missing.push(`${name}: ${command[2]}`);
-      for (const arg of command.filter((a) => a.endsWith('.ts')))
-        if (!existsSync(resolve(ROOT, arg))) missing.push(`${name}: ${arg}`);
+    for (const name of appContainers()) {
+      for (const arg of commandOf(name).filter((a) => a.endsWith('.js'))) {
+        if (!existsSync(resolve(ROOT, arg))) missing.push(`${name}: ${arg} (not built)`);
+        if (!IMAGE_DIRS.some((dir) => arg.startsWith(`${dir}/`)))
+          missing.push(`${name}: ${arg} (not in the image)`);
+      }
     }
-    expect(commandOf('topics')).toEqual(['npm', 'run', 'topics:create']);
-    expect(commandOf('schemas')).toEqual(['npm', 'run', 'register-schemas']);
     expect(missing).toEqual([]);
   });
 

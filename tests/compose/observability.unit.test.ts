@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_PORTS, SERVICE_NAMES } from '@orderflow/shared';
+import { SERVICES, SERVICE_NAMES } from '@orderflow/shared';
 
 const ROOT = resolve(__dirname, '..', '..');
 const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
@@ -198,7 +198,7 @@ describe('ops/prometheus', () => {
       job.static_configs.flatMap((s) => s.targets.map((t) => `${t}${job.metrics_path ?? '/metrics'}`)),
     );
     expect(targets.sort()).toEqual(
-      SERVICE_NAMES.map((name) => `${name}:${DEFAULT_PORTS[name]}/metrics`).sort(),
+      SERVICE_NAMES.map((name) => `${name}:${SERVICES[name].port}/metrics`).sort(),
     );
   });
 });

@@ -1,5 +1,5 @@
 // `npm run topics:create` (scripts/topics.ts): what it creates and what it reads.
-import { SERVICE_NAMES, TOPICS } from '@orderflow/shared';
+import { SERVICES, SERVICE_NAMES } from '@orderflow/shared';
 import { plannedTopics, readTopicsConfig } from '../../scripts/topics';
 
 describe('topics:create', () => {
@@ -7,7 +7,7 @@ describe('topics:create', () => {
     const planned = plannedTopics('p-');
     expect(planned.map((t) => t.topic).sort()).toEqual(
       [
-        ...Object.values(TOPICS).map(({ topic }) => `p-${topic}`),
+        ...SERVICE_NAMES.map((name) => `p-${SERVICES[name].topic}`),
         ...SERVICE_NAMES.map((name) => `p-orderflow.${name}.dlq`),
       ].sort(),
     );

@@ -1,5 +1,6 @@
 // Runs the real schemas CLI against a scratch copy of the repository's contract files.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,24 @@ export function schemasCli(args: string[], env: Record<string, string> = {}) {
     },
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** schemasCli without blocking this process: for tests that serve something the CLI calls. */
+export async function schemasCliAsync(args: string[], env: Record<string, string> = {}) {
+  const { SCHEMA_REGISTRY_URL: _, ...inherited } = process.env;
+  const child = spawn(
+    join(ROOT, 'node_modules', '.bin', 'tsx'),
+    [join(ROOT, 'scripts', 'schemas.ts'), ...args],
+    {
+      cwd: ROOT,
+      env: { ...inherited, ...env },
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [status] = (await once(child, 'close')) as [number | null];
+  return { status, output };
 }
 
 /** Edits a JSON file in place. */

@@ -4,15 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser, type AsyncAPIDocumentInterface } from '@asyncapi/parser';
 import { parse } from 'yaml';
-import {
-  CONSUMES,
-  EVENT_NAMES,
-  SERVICE_NAMES,
-  TOPICS,
-  loadAvroSchema,
-  producerOf,
-  topicOf,
-} from '@orderflow/shared';
+import { EVENT_NAMES, SERVICES, SERVICE_NAMES, loadAvroSchema, producerOf, topicOf } from '@orderflow/shared';
 import { AVRO_SCHEMA_FORMAT } from '../../scripts/schemas/asyncapi';
 
 const text = readFileSync(join(__dirname, '..', '..', 'docs', 'asyncapi.yaml'), 'utf8');
@@ -49,12 +41,8 @@ test('@asyncapi/parser reads docs/asyncapi.yaml as AsyncAPI 3.0 with no errors',
 
 test('every topic of the topic table is a channel carrying exactly its events', () => {
   const channels = document.channels().all();
-  expect(channels.map((c) => c.address()).sort()).toEqual(
-    Object.values(TOPICS)
-      .map((t) => t.topic)
-      .sort(),
-  );
-  for (const { topic, events } of Object.values(TOPICS)) {
+  expect(channels.map((c) => c.address()).sort()).toEqual(SERVICE_NAMES.map((s) => SERVICES[s].topic).sort());
+  for (const { topic, produces: events } of SERVICE_NAMES.map((s) => SERVICES[s])) {
     const channel = channels.find((c) => c.address() === topic)!;
     expect([
       topic,
@@ -80,10 +68,12 @@ test("every event is a message whose payload is its Avro schema, in Avro's schem
   }
 });
 
-test('send operations are exactly who produces each event, receive operations exactly CONSUMES', () => {
+test('send operations are exactly who produces each event, receive operations exactly what the services table consumes', () => {
   expect(flows('send')).toEqual(EVENT_NAMES.map((event) => `${producerOf(event)} ${event}`).sort());
   expect(flows('receive')).toEqual(
-    SERVICE_NAMES.flatMap((service) => CONSUMES[service].map((event) => `${service} ${event}`)).sort(),
+    SERVICE_NAMES.flatMap((service) =>
+      SERVICES[service].consumes.map((event) => `${service} ${event}`),
+    ).sort(),
   );
   for (const op of document.operations().all()) {
     const channel = op.channels().all()[0]!;

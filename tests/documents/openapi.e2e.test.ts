@@ -118,7 +118,9 @@ async function expectDocumented(
 test('the documented routes are exactly the routes each service registers, each on its own server', () => {
   for (const service of SERVICE_NAMES) {
     const routes = registeredRoutes(service);
-    expect(routes).toEqual(expect.arrayContaining(['GET /health/live', 'GET /health/ready', 'GET /metrics']));
+    expect(routes).toEqual(
+      expect.arrayContaining(['GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics']),
+    );
     expect([service, documentedRoutes(service)]).toEqual([service, routes]);
   }
 });
@@ -171,6 +173,9 @@ test('the answers of every service about a shipped order match the documented sc
   for (const service of SERVICE_NAMES) {
     await expectDocumented(service, 'GET', '/health/live', '/health/live');
     expect((await expectDocumented(service, 'GET', '/health/ready', '/health/ready')).status).toBe(200);
+    expect((await expectDocumented(service, 'GET', '/health', '/health')).body).toEqual(
+      (await expectDocumented(service, 'GET', '/health/ready', '/health/ready')).body,
+    );
     expect((await expectDocumented(service, 'GET', '/metrics', '/metrics')).text).toContain('orderflow_');
   }
 });

@@ -5,9 +5,11 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import {
   avroTypeOf,
+  dlqTopicOf,
   groupOf,
   loadAvroSchema,
-  CONSUMES,
+  SERVICES,
+  SERVICE_NAMES,
   topicOf,
   type EventName,
   type ServiceName,
@@ -169,14 +171,14 @@ test('on every topic, garbage, a wrong magic byte, an unknown schema id, a forei
   }
 
   // Each service's DLQ holds exactly the poison of the topics it reads, each with its reason.
-  for (const service of ['orders', 'billing', 'inventory', 'shipping', 'notifications'] as const) {
-    const topicsRead = new Set(CONSUMES[service].map((e) => topicOf(e, prefix)));
+  for (const service of SERVICE_NAMES) {
+    const topicsRead = new Set(SERVICES[service].consumes.map((e) => topicOf(e, prefix)));
     const expected = Object.values(sent)
       .filter((s) => topicsRead.has(s.topic))
       .flatMap((s) => s.poison.map((p) => ({ topic: s.topic, key: p.key, reason: p.reason })));
     const dlq = await readTopicUntil(
       kafka,
-      `${groupOf(service, prefix)}.dlq`,
+      dlqTopicOf(groupOf(service, prefix)),
       (m) => m.length >= expected.length,
       60_000,
     );
@@ -252,7 +254,7 @@ test('an Avro payload with a string field near the broker limit decodes, breaks 
   ]);
   const dlq = await readTopicUntil(
     kafka,
-    `${groupOf('billing', prefix)}.dlq`,
+    dlqTopicOf(groupOf('billing', prefix)),
     (m) => m.some((x) => String(x.key) === 'huge-customer'),
     60_000,
   );

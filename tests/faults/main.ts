@@ -21,6 +21,7 @@ import { freePort, startOwnStack, type OwnStack } from '../support/own-stack';
 import { waitFor } from '../support/wait';
 import { FAULTS_CUSTOMER, OrderLoad, type Outcome, type SentOrder } from './load';
 import { generateIssuerKey, startIssuer, type RunningIssuer } from '../../scripts/auth/issuer';
+import { ensureBuilt } from '../../scripts/build';
 import { ServiceProcess } from './processes';
 import { FaultProxy } from '../support/fault-proxy';
 import { Reconciler, type Verdict } from './reconcile';
@@ -389,6 +390,7 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<number> {
+  ensureBuilt(); // the services run compiled, as in production
   const started = Date.now();
   const only = process.env.FAULTS?.split(',').filter(Boolean);
   const chosen = only ? scenarios.filter((s) => only.includes(s.key)) : scenarios;

@@ -13,6 +13,7 @@ import {
   ensureTopics,
   groupOf,
   loadAvroSchema,
+  loadService,
   platformTopics,
   schemaName,
   SERVICE_NAMES,
@@ -22,15 +23,8 @@ import {
   type RunningService,
   type ServiceName,
 } from '@orderflow/shared';
-import * as orders from '../../services/orders/src/service';
-import * as billing from '../../services/billing/src/service';
-import * as inventory from '../../services/inventory/src/service';
-import * as shipping from '../../services/shipping/src/service';
-import * as notifications from '../../services/notifications/src/service';
 import { waitFor } from './wait';
 import { generateIssuerKey, startIssuer, type RunningIssuer } from '../../scripts/auth/issuer';
-
-const MODULES = { orders, billing, inventory, shipping, notifications } as const;
 
 export const stackEnv = {
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? DEFAULTS.KAFKA_BROKERS,
@@ -126,9 +120,9 @@ export async function startPlatform(
     services,
     url: (service) => services[service]!.url,
     async startService(service, overrides = {}) {
-      const module = MODULES[service];
-      const config = module.readConfig({ ...env, ...overrides } as Env);
-      const running = await module.start(config as never, { logDestination: logs });
+      const module = await loadService(service);
+      const config = module.readConfig({ ...env, ...overrides });
+      const running = await module.start(config, { logDestination: logs });
       if (services[service] && services[service]!.state() === 'running') extra.push(running);
       else services[service] = running;
       return running;

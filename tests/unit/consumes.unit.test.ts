@@ -1,32 +1,25 @@
-// CONSUMES (services/shared/src/topics.ts) is the one consumer table the generated docs read;
-// the services subscribe to what their handlers name. These stay equal.
-import {
-  CONSUMES,
-  EVENT_NAMES,
-  SERVICE_NAMES,
-  consumersOf,
-  type AppContext,
-  type ServiceDefinition,
-  type ServiceName,
-} from '@orderflow/shared';
-import { billing } from '../../services/billing/src/service';
-import { inventory } from '../../services/inventory/src/service';
-import { notifications } from '../../services/notifications/src/service';
-import { orders } from '../../services/orders/src/service';
-import { shipping } from '../../services/shipping/src/service';
+// The services table (services/shared/src/services.ts) is the one list of who consumes what:
+// the generated docs read it and every service's handlers are held to it.
+import { EVENT_NAMES, consumersOf, defineService, type AppContext, type HandlersOf } from '@orderflow/shared';
 
-const definitions: Record<ServiceName, ServiceDefinition> = {
-  orders,
-  billing: billing(100_000),
-  inventory,
-  shipping,
-  notifications: notifications({ MAIL_FROM: 'orderflow <orders@orderflow.invalid>' }),
-};
+const noop = { async batch() {} };
+// Building the handler table touches nothing: handlers use the context only when they run.
+const app = {} as AppContext;
 
-test.each(SERVICE_NAMES)('%s handles exactly the events CONSUMES lists for it', (service) => {
-  // Building the handler table touches nothing: handlers use the context only when they run.
-  const handled = Object.keys(definitions[service].handlers({} as AppContext));
-  expect(handled.sort()).toEqual([...CONSUMES[service]].sort());
+test('a service that handles an event the table does not list for it fails when its handlers are built', () => {
+  const shipping = defineService('shipping', {
+    ddl: [],
+    handlers: () => ({ InventoryReserved: noop, EmailSent: noop }) as HandlersOf<'shipping'>,
+  });
+  expect(() => shipping.handlers(app)).toThrow(
+    'shipping handles EmailSent, which the services table does not list',
+  );
+});
+
+test('a service that handles exactly its events builds its handlers, and produces what the table says', () => {
+  const shipping = defineService('shipping', { ddl: [], handlers: () => ({ InventoryReserved: noop }) });
+  expect(Object.keys(shipping.handlers(app))).toEqual(['InventoryReserved']);
+  expect(shipping.produces).toEqual(['ShippingScheduled']);
 });
 
 test('every event is consumed by at least one service, and orders sees every event but its own', () => {

@@ -9,6 +9,7 @@ import {
   Router,
   type HttpServer,
   type RateLimit,
+  type Readiness,
 } from '@orderflow/shared';
 
 const servers: HttpServer[] = [];
@@ -16,7 +17,11 @@ afterAll(async () => {
   for (const s of servers) await s.close();
 });
 
-async function serve(rateLimit?: RateLimit, routes?: (r: Router) => void): Promise<string> {
+async function serve(
+  rateLimit?: RateLimit,
+  routes?: (r: Router) => void,
+  readiness: () => Promise<Readiness> = async () => ({ ready: true, checks: {} }),
+): Promise<string> {
   const router = new Router();
   routes?.(router);
   const logger = createLogger({
@@ -26,7 +31,7 @@ async function serve(rateLimit?: RateLimit, routes?: (r: Router) => void): Promi
   const app = createHttpApp({
     logger,
     metrics: createMetrics('test'),
-    readiness: async () => ({ ready: true, checks: {} }),
+    readiness,
     router,
     rateLimit,
   });
@@ -85,4 +90,21 @@ test('an unexpected error is a 500 saying only "internal error": no message, no 
   ]) {
     expect([header, res.headers.get(header)]).toEqual([header, expect.any(String)]);
   }
+});
+
+test('GET /health answers exactly as /health/ready does, ready or not', async () => {
+  let state: Readiness = { ready: true, checks: { kafka: 'ok', registry: 'ok', database: 'ok' } };
+  const url = await serve(undefined, undefined, async () => state);
+  const answer = async (path: string) => {
+    const res = await fetch(`${url}${path}`);
+    return { status: res.status, body: await res.json() };
+  };
+  expect(await answer('/health')).toEqual(await answer('/health/ready'));
+  expect((await answer('/health')).status).toBe(200);
+  state = { ready: false, checks: { kafka: 'ok', registry: 'ok', database: 'connection refused' } };
+  expect(await answer('/health')).toEqual({
+    status: 503,
+    body: { status: 'not ready', checks: state.checks },
+  });
+  expect(await answer('/health')).toEqual(await answer('/health/ready'));
 });

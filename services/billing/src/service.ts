@@ -1,7 +1,7 @@
 // billing: charges for each new order (or declines it over the limit) and refunds when
 // inventory cannot fill a paid order.
 import { randomUUID } from 'node:crypto';
-import { env, type ServiceDefinition, serviceModule, visible } from '@orderflow/shared';
+import { defineService, env, type ServiceDefinition, serviceModule, visible } from '@orderflow/shared';
 import { decidePayment } from './decide';
 
 const DDL = [
@@ -33,10 +33,8 @@ interface PaymentRow {
 }
 
 export function billing(limitCents: number): ServiceDefinition {
-  return {
-    name: 'billing',
+  return defineService('billing', {
     ddl: DDL,
-    produces: ['PaymentCaptured', 'PaymentDeclined', 'PaymentRefunded'],
     handlers: () => ({
       // One INSERT for the whole run; the payment ids it returns are the orders charged now.
       OrderCreated: {
@@ -136,7 +134,7 @@ export function billing(limitCents: number): ServiceDefinition {
         };
       });
     },
-  };
+  });
 }
 
 export const { readConfig, start } = serviceModule(

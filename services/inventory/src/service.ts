@@ -1,6 +1,6 @@
 // inventory: reserves stock for paid orders, all lines or none, never overselling.
 import { randomUUID } from 'node:crypto';
-import { DEMO_CATALOG, PLATFORM_CURRENCY, type ServiceDefinition, serviceModule } from '@orderflow/shared';
+import { DEMO_CATALOG, PLATFORM_CURRENCY, defineService, serviceModule } from '@orderflow/shared';
 import { decideReservation } from './decide';
 
 const DDL = [
@@ -43,10 +43,8 @@ interface StockRow {
   reserved: number;
 }
 
-export const inventory: ServiceDefinition = {
-  name: 'inventory',
+export const inventory = defineService('inventory', {
   ddl: DDL,
-  produces: ['InventoryReserved', 'InventoryInsufficient'],
   handlers: () => ({
     // The run in four statements: claim every order, lock the stock rows it needs (in item
     // order, so concurrent chunks never deadlock), decide each order in arrival order against
@@ -147,6 +145,6 @@ export const inventory: ServiceDefinition = {
       };
     });
   },
-};
+});
 
 export const { readConfig, start } = serviceModule('inventory', {}, () => inventory);

@@ -6,6 +6,7 @@ import {
   env,
   ValidationError,
   type BatchHandler,
+  defineService,
   type EventPayloads,
   type ServiceDefinition,
   serviceModule,
@@ -95,10 +96,8 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
     };
   }
 
-  return {
-    name: 'notifications',
+  return defineService('notifications', {
     ddl: DDL,
-    produces: ['EmailSent'],
     handlers: () => ({
       PaymentCaptured: notifyAll<'PaymentCaptured'>((event) =>
         composeEmail({ kind: 'PAYMENT_CAPTURED', event }),
@@ -138,7 +137,7 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
         };
       });
     },
-  };
+  });
 }
 
 export const { readConfig, start } = serviceModule(

@@ -9,7 +9,7 @@ import {
   ValidationError,
   appendToOutbox,
   catalogItem,
-  coalesce,
+  batchConcurrent,
   eventMessage,
   readJsonBody,
   validatorFor,
@@ -17,10 +17,10 @@ import {
   type CreateOrderRequest,
   type BatchHandler,
   type EventName,
-  type Handlers,
+  type HandlersOf,
+  defineService,
   type OutboxMessage,
   type OrderCreated,
-  type ServiceDefinition,
   type Tx,
   serviceModule,
   customerFor,
@@ -51,17 +51,6 @@ const DDL = [
      recorded_at timestamptz NOT NULL DEFAULT now()
    )`,
   'CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events (order_id, seq)',
-];
-
-/** Every event of the saga but the one orders writes itself. */
-const PROJECTED: EventName[] = [
-  'PaymentCaptured',
-  'PaymentDeclined',
-  'PaymentRefunded',
-  'InventoryReserved',
-  'InventoryInsufficient',
-  'ShippingScheduled',
-  'EmailSent',
 ];
 
 interface OrderRow {
@@ -120,7 +109,7 @@ const FINAL: Partial<Record<OrderStatus, string>> = {
 // One batch handler for every projected type, so a chunk's events are one run: record them,
 // lock all their orders in one statement in id order (concurrent chunks then never
 // deadlock), and write back the statuses that moved. Three statements per chunk.
-function projectionHandlers({ metrics }: AppContext): Handlers {
+function projectionHandlers({ metrics }: AppContext): HandlersOf<'orders'> {
   const project: BatchHandler<EventName> = {
     async batch(items, tx) {
       const recorded = await recordEvents(
@@ -158,7 +147,15 @@ function projectionHandlers({ metrics }: AppContext): Handlers {
       }
     },
   };
-  return Object.fromEntries(PROJECTED.map((type) => [type, project])) as Handlers;
+  return {
+    PaymentCaptured: project,
+    PaymentDeclined: project,
+    PaymentRefunded: project,
+    InventoryReserved: project,
+    InventoryInsufficient: project,
+    ShippingScheduled: project,
+    EmailSent: project,
+  };
 }
 
 function orderView(row: OrderRow) {
@@ -182,7 +179,7 @@ function correlationIdOf(ctx: Context): string {
 
 async function placeOrder(
   ctx: Context,
-  { codec, config, relay, logger }: AppContext,
+  { codec, config, logger }: AppContext,
   writeOrder: (placement: Placement) => Promise<Placed>,
 ): Promise<void> {
   const body = await readJsonBody(ctx, '64kb');
@@ -226,7 +223,6 @@ async function placeOrder(
     throw new ConflictError(`order ${event.orderId} already exists with a different body`);
   }
   if (outcome.created) {
-    relay.kick();
     logger.info(
       { orderId: event.orderId, eventId: event.eventId, correlationId, totalCents: event.totalCents },
       'order accepted',
@@ -308,13 +304,13 @@ async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow
   return rows;
 }
 
-export const orders: ServiceDefinition = {
-  name: 'orders',
+export const orders = defineService('orders', {
   ddl: DDL,
-  produces: ['OrderCreated'],
   handlers: projectionHandlers,
   routes(router, app) {
-    const writeOrder = coalesce((batch: Placement[]) => app.db.tx((tx) => writeOrders(tx, batch)));
+    const writeOrder = batchConcurrent((batch: Placement[]) =>
+      app.transaction((tx) => writeOrders(tx, batch)),
+    );
     router.post('/orders', (ctx) => placeOrder(ctx, app, writeOrder));
     router.get('/orders/:id', async (ctx) => {
       const order = await findOrder(ctx, app.db, ctx.params.id!);
@@ -343,6 +339,6 @@ export const orders: ServiceDefinition = {
       };
     });
   },
-};
+});
 
 export const { readConfig, start } = serviceModule('orders', {}, () => orders);

@@ -2,7 +2,7 @@
 // startup (for the topics they touch) and by tests (under their own prefix).
 import type { Admin, Kafka } from 'kafkajs';
 import { setTimeout as pause } from 'node:timers/promises';
-import { TOPICS, TOPIC_DEFAULTS } from './topics';
+import { SERVICES, SERVICE_NAMES, TOPIC_DEFAULTS, dlqTopicOf } from './topics';
 
 const LEADERS_TIMEOUT_MS = 30_000;
 
@@ -59,7 +59,7 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
 /** Every event topic plus the DLQ of every consumer group, under a prefix. */
 export function platformTopics(prefix = '', consumerGroups: string[] = []): TopicSpec[] {
   return [
-    ...Object.values(TOPICS).map(({ topic }) => ({ topic: prefix + topic })),
-    ...consumerGroups.map((group) => ({ topic: `${group}.dlq`, partitions: 1 })),
+    ...SERVICE_NAMES.map((service) => ({ topic: prefix + SERVICES[service].topic })),
+    ...consumerGroups.map((group) => ({ topic: dlqTopicOf(group), partitions: 1 })),
   ];
 }

@@ -2,7 +2,7 @@
 // every id resolved ahead of the hot path: encode is synchronous and makes no registry
 // call; decode calls the registry once per unseen writer id and caches the resolver, and
 // decodeCached() decodes synchronously once it is cached (no promise per message).
-import type { Type } from 'avsc';
+import { Type } from 'avsc';
 import { PoisonMessageError, UnavailableError, OrderflowError } from './errors';
 import { EVENT_NAMESPACE, EVENT_NAMES, type EventName } from './topics';
 import { validatorFor, type Validator } from './validation';
@@ -12,8 +12,11 @@ const HEADER_BYTES = 5;
 
 /** Looks up a writer's schema by its registry id. */
 export interface SchemaSource {
-  /** The schema, or undefined when the registry does not know the id. */
-  schemaById(id: number): Promise<object | undefined>;
+  /**
+   * The schema (JSON, or an avsc Type already parsed with orderflow's logical types, as the
+   * registry client gives it), or undefined when the registry does not know the id.
+   */
+  schemaById(id: number): Promise<object | Type | undefined>;
 }
 
 export interface DecodedEvent<P = unknown> {
@@ -152,7 +155,7 @@ export class EventCodec {
   }
 
   private async loadReader(id: number): Promise<Reader> {
-    let schema: object | undefined;
+    let schema: object | Type | undefined;
     try {
       schema = await this.options.source.schemaById(id);
     } catch (e) {
@@ -164,7 +167,7 @@ export class EventCodec {
       throw new PoisonMessageError('UNKNOWN_SCHEMA_ID', `the registry knows no schema with id ${id}`);
     let writer: Type;
     try {
-      writer = this.options.parse(schema);
+      writer = Type.isType(schema) ? (schema as Type) : this.options.parse(schema);
     } catch (e) {
       throw new PoisonMessageError(
         'UNKNOWN_RECORD_TYPE',

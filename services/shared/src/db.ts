@@ -1,7 +1,6 @@
 // PostgreSQL: one pool per service, confined to the service's own schema, and the one
 // transaction helper every effect goes through.
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
-import { isTransient } from './errors';
 import type { Logger } from './logger';
 
 export type Tx = Pick<PoolClient, 'query'>;
@@ -102,62 +101,4 @@ export async function createDb({ url, ssl, schema, max = 10, logger }: DbOptions
     },
   };
   return db;
-}
-
-export interface CoalescerOptions {
-  /** Most items in one call of `run`. */
-  maxBatch?: number;
-  /** Calls of `run` at once; while they are busy, new items queue and go together in the next. */
-  maxInFlight?: number;
-}
-
-/**
- * Coalesces concurrent callers into batches: `run` gets every item queued since the last call
- * and answers one result per item, in order. Nothing waits on a timer: at low load a batch is
- * one item sent at once; under load, items queue while `run` is busy, so batches grow with it.
- * A batch failing for a reason other than unavailable infrastructure is retried item by item,
- * so one bad item fails alone.
- */
-export function coalesce<In, Out>(
-  run: (items: In[]) => Promise<Out[]>,
-  { maxBatch = 200, maxInFlight = 2 }: CoalescerOptions = {},
-): (item: In) => Promise<Out> {
-  type Waiter = { item: In; resolve: (out: Out) => void; reject: (err: unknown) => void };
-  let queue: Waiter[] = [];
-  let inFlight = 0;
-  let scheduled = false;
-
-  const flush = () => {
-    scheduled = false;
-    while (inFlight < maxInFlight && queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
-      inFlight++;
-      void settle(batch).finally(() => {
-        inFlight--;
-        schedule();
-      });
-    }
-  };
-  const schedule = () => {
-    if (!scheduled && queue.length > 0 && inFlight < maxInFlight) {
-      scheduled = true;
-      setImmediate(flush); // callers that arrived in the same turn of the event loop go together
-    }
-  };
-  const settle = async (batch: Waiter[]) => {
-    try {
-      const results = await run(batch.map((w) => w.item));
-      batch.forEach((w, i) => w.resolve(results[i]!));
-    } catch (err) {
-      // Infrastructure down fails everyone at once; anything else may be one item's fault.
-      if (batch.length === 1 || isTransient(err)) return batch.forEach((w) => w.reject(err));
-      for (const w of batch) await settle([w]);
-    }
-  };
-  return (item) =>
-    new Promise<Out>((resolve, reject) => {
-      queue.push({ item, resolve, reject });
-      schedule();
-    });
 }

@@ -1,5 +1,6 @@
 // Defaults shared by the services' config, the local stack and docker-compose's test:
 // with nothing set, a service finds the stack that `npm run stack:up` started.
+import { SERVICES, mapServices } from './services';
 
 export const STACK_VERSIONS = {
   kafka: '3.9.1',
@@ -11,11 +12,7 @@ export const DEFAULT_PORTS = {
   kafkaController: 9093,
   registry: 8081,
   postgres: 5432,
-  orders: 3000,
-  billing: 3001,
-  inventory: 3002,
-  shipping: 3003,
-  notifications: 3004,
+  ...mapServices((service) => SERVICES[service].port),
   /** The local stack's token issuer (scripts/auth): its JWKS for the services, tokens for you. */
   issuer: 3009,
 };
@@ -33,7 +30,10 @@ export const DEFAULTS = {
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'];
 
-/** How a service process starts, from the repository root: npm start, docker-compose, the fault suite. */
+/**
+ * How a service process starts, from the repository root: npm start, docker-compose, the fault
+ * suite. It runs the compiled build (`npm run build` into dist/), not TypeScript through tsx.
+ */
 export function serviceCommand(service: string): string[] {
-  return [...SERVICE_NODE_FLAGS, '--import', 'tsx', `services/${service}/src/main.ts`];
+  return [...SERVICE_NODE_FLAGS, `dist/services/${service}/src/main.js`];
 }

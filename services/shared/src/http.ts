@@ -98,11 +98,14 @@ function addOperationsRoutes(router: Router, metrics: Metrics, readiness: () => 
   router.get('/health/live', (ctx) => {
     ctx.body = { status: 'live' };
   });
-  router.get('/health/ready', async (ctx) => {
+  const ready = async (ctx: Context) => {
     const { ready, checks } = await readiness();
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'not ready', checks };
-  });
+  };
+  router.get('/health/ready', ready);
+  // The path load balancers and older probes ask for: the same answer as readiness.
+  router.get('/health', ready);
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
@@ -119,7 +122,7 @@ export function rateLimiter({ perSecond, burst }: RateLimit): Koa.Middleware {
     bucket.at = now;
   };
   return async (ctx, next) => {
-    if (ctx.path.startsWith('/health/') || ctx.path === '/metrics') return next();
+    if (ctx.path === '/health' || ctx.path.startsWith('/health/') || ctx.path === '/metrics') return next();
     const now = Date.now();
     if (buckets.size >= MAX_TRACKED_CLIENTS) {
       // Forget clients whose bucket has filled up again: they lose nothing by it.

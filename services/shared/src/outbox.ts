@@ -35,7 +35,7 @@ export interface OutboxMessage {
 
 /** Encodes an event (validating it against its contract) into an outbox row keyed by orderId. */
 export function eventMessage<E extends EventName>(
-  codec: EventCodec,
+  codec: Pick<EventCodec, 'encode'>,
   prefix: string,
   type: E,
   payload: EventPayloads[E],
@@ -68,6 +68,18 @@ export async function appendToOutbox(tx: Tx, messages: OutboxMessage[]): Promise
   );
 }
 
+/**
+ * Runs transactions whose outbox rows the relay publishes right after the commit: the one way
+ * the runtime, and routes through `AppContext.transaction`, write events.
+ */
+export function publishingTransactions(db: Pick<Db, 'tx'>, relay: Pick<OutboxRelay, 'kick'>) {
+  return async <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
+    const result = await db.tx(work);
+    relay.kick();
+    return result;
+  };
+}
+
 interface OutboxRow {
   id: string;
   topic: string;
@@ -82,10 +94,11 @@ export interface RelayOptions {
   producer: Producer;
   logger: Logger;
   metrics: Metrics;
-  batchSize?: number;
-  /** How long to wait for a kick before looking again; the backstop for rows written elsewhere. */
-  idleMs?: number;
 }
+
+const BATCH_SIZE = 500;
+/** How long to wait for a kick before looking again; the backstop for rows written elsewhere. */
+const IDLE_MS = 1_000;
 
 export class OutboxRelay {
   private readonly stopping = new AbortController();
@@ -114,7 +127,7 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows went out. */
   async publishBatch(): Promise<number> {
-    const { db, producer, metrics, batchSize = 500 } = this.options;
+    const { db, producer, metrics } = this.options;
     // Rows are deleted only once Kafka acknowledged them. This commit need not wait for the
     // disk: if it is lost, the rows come back and are published again, as after a crash
     // between send and commit, and consumers drop the copies by eventId.
@@ -124,7 +137,7 @@ export class OutboxRelay {
           `DELETE FROM outbox WHERE id IN (
            SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING id, topic, key, value, headers, event_type`,
-          [batchSize],
+          [BATCH_SIZE],
         );
         if (rows.length === 0) return rows;
         rows.sort((a, b) => Number(a.id) - Number(b.id)); // RETURNING order is not guaranteed
@@ -155,7 +168,7 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
-    const { logger, idleMs = 1_000 } = this.options;
+    const { logger } = this.options;
     let failures = 0;
     for (;;) {
       this.pendingKick = false;
@@ -171,7 +184,7 @@ export class OutboxRelay {
         continue;
       }
       if (this.stopping.signal.aborted) return;
-      if (!this.pendingKick) await this.idle(idleMs);
+      if (!this.pendingKick) await this.idle(IDLE_MS);
     }
   }
 

@@ -1,26 +1,22 @@
 // The service runtime: builds the AppContext (database, Kafka, registry, codec, metrics),
 // runs the consumer loop, the outbox relay and the HTTP server, and stops them in reverse.
 // A service is a definition — what it stores, handles, publishes and serves — passed here.
-import type { Kafka, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { ensureTopics, platformTopics } from './admin';
 import { authenticate } from './auth';
 import { EventCodec } from './codec';
 import { loadServiceConfig, redactUrl, type Env, type Parsed, type ServiceConfig, type Spec } from './config';
 import { DEFAULT_PORTS } from './defaults';
-import {
-  SchemaRegistryClient,
-  SchemaRegistryError,
-  registerEventSchemas,
-  avroTypeOf,
-  loadAvroSchema,
-} from './contracts';
-import { EventConsumer, INBOX_DDL, type Handlers } from './consumer';
+import { SchemaRegistryClient, registerEventSchemas, avroTypeOf, loadAvroSchema } from './contracts';
+import { EventConsumer, INBOX_DDL, type Handlers, type TransactionRunner } from './consumer';
 import { createDb, schemaName, type Db } from './db';
 import { createHttpApp, listen, Router, type HttpServer } from './http';
 import { createKafka, createProducer } from './kafka';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
-import { OUTBOX_DDL, OutboxRelay } from './outbox';
+import { OUTBOX_DDL, OutboxRelay, appendToOutbox, publishingTransactions } from './outbox';
+import { schemaSource } from './schema-source';
+import { delayEachTransaction } from './test-delay';
 import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
 import type { DestinationStream } from 'pino';
 
@@ -29,9 +25,9 @@ export interface AppContext {
   logger: Logger;
   metrics: Metrics;
   db: Db;
-  kafka: Kafka;
   codec: EventCodec;
-  relay: OutboxRelay;
+  /** Runs a transaction that may write outbox rows; the runtime publishes them once it commits. */
+  transaction: TransactionRunner;
 }
 
 export interface ServiceDefinition {
@@ -153,10 +149,13 @@ export async function startService(
     relay.start();
     cleanups.push(() => relay.stop());
 
-    const app: AppContext = { config, logger, metrics, db, kafka, codec, relay };
+    const transaction = publishingTransactions(db, relay);
+    const app: AppContext = { config, logger, metrics, db, codec, transaction };
     const handlers = definition.handlers(app);
     let consumer: EventConsumer | undefined;
     if (Object.keys(handlers).length > 0) {
+      const stopping = new AbortController();
+      const delayMs = config.testHandlerDelayMs;
       consumer = new EventConsumer({
         service: definition.name,
         group,
@@ -164,16 +163,16 @@ export async function startService(
         kafka,
         producer,
         codec,
-        db,
+        transaction: delayMs ? delayEachTransaction(transaction, delayMs, stopping.signal) : transaction,
+        outbox: appendToOutbox,
         handlers,
         logger,
         metrics,
-        onCommitted: () => relay.kick(),
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
-        testHandlerDelayMs: config.testHandlerDelayMs,
       });
       await step('kafka', () => consumer!.start());
       cleanups.push(() => consumer!.stop());
+      cleanups.push(async () => stopping.abort()); // runs first: a delayed transaction gives up
     }
 
     const router = new Router();
@@ -255,22 +254,4 @@ async function probe(
   } catch (err) {
     checks[name] = (err as Error).message || 'unreachable';
   }
-}
-
-/** Writer schemas by id for the codec; "unknown id" is an answer, not a failure. */
-function schemaSource(registry: SchemaRegistryClient, metrics: Metrics) {
-  return {
-    async schemaById(id: number) {
-      try {
-        const schema = await registry.schemaById(id);
-        metrics.registryCalls.inc({ operation: 'schemaById', outcome: 'ok' });
-        return schema;
-      } catch (err) {
-        const notFound = err instanceof SchemaRegistryError && err.httpStatus === 404;
-        metrics.registryCalls.inc({ operation: 'schemaById', outcome: notFound ? 'not_found' : 'error' });
-        if (notFound) return undefined;
-        throw err;
-      }
-    },
-  };
 }

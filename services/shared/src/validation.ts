@@ -3,8 +3,9 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO_ROOT } from './root';
 
-export const SCHEMAS_DIR = join(__dirname, '..', '..', '..', 'schemas');
+export const SCHEMAS_DIR = join(REPO_ROOT, 'schemas');
 
 export interface Violation {
   /** JSON pointer of the failing value ('' for the document itself). */

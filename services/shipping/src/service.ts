@@ -1,6 +1,6 @@
 // shipping: schedules a shipment for every reserved order.
 import { randomUUID } from 'node:crypto';
-import { type ServiceDefinition, serviceModule, visible } from '@orderflow/shared';
+import { defineService, serviceModule, visible } from '@orderflow/shared';
 import { chooseCarrier, pickupDate } from './decide';
 
 const DDL = [
@@ -26,10 +26,8 @@ interface ShipmentRow {
   created_at: Date;
 }
 
-export const shipping: ServiceDefinition = {
-  name: 'shipping',
+export const shipping = defineService('shipping', {
   ddl: DDL,
-  produces: ['ShippingScheduled'],
   handlers: () => ({
     // One INSERT for the run; the shipment ids it returns are the orders scheduled now.
     InventoryReserved: {
@@ -94,6 +92,6 @@ export const shipping: ServiceDefinition = {
       };
     });
   },
-};
+});
 
 export const { readConfig, start } = serviceModule('shipping', {}, () => shipping);

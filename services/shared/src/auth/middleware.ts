@@ -10,7 +10,7 @@ export type AuthSettings = { mode: 'off' } | ({ mode: 'jwt' } & JwtSettings);
 
 /** Always open: probes and scrapers carry no tokens (ADMIN_PORT moves them off the public port). */
 export function isOperationsPath(path: string): boolean {
-  return path.startsWith('/health/') || path === '/metrics';
+  return path === '/health' || path.startsWith('/health/') || path === '/metrics';
 }
 
 /**

@@ -3,11 +3,11 @@
 // on the wire; the logical type below converts between the two.
 import * as avro from 'avsc';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../root';
 import type { EventName } from '../topics';
 
-/** The repository root, found from this file (services/shared/src/contracts). */
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+export { REPO_ROOT };
 
 /** An .avsc document as parsed JSON. */
 export type AvroSchema = Record<string, unknown>;

@@ -1,7 +1,14 @@
-// The one module that speaks HTTP to the schema registry (Confluent's REST API, which
-// Confluent Schema Registry and Apicurio's ccompat endpoint both serve).
+// orderflow's registry access, through @kafkajs/confluent-schema-registry wherever it covers
+// the call: schema by id (references resolved) and registration through its SchemaRegistry,
+// lookups and levels through its own REST client (the resources it declares). A thin fetch
+// remains for the four calls it has no resource for (README, "Design notes": the registry client).
+import { type COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import createApiClient, {
+  type SchemaRegistryAPIClientArgs,
+} from '@kafkajs/confluent-schema-registry/dist/api';
+import type { Type } from 'avsc';
 import { OrderflowError, UnavailableError } from '../errors';
-import type { AvroSchema } from './avro';
+import { IsoTimestampMillis, type AvroSchema } from './avro';
 import type { CompatibilityLevel } from './levels';
 
 export interface RegistryConfig {
@@ -19,12 +26,10 @@ export class SchemaRegistryError extends OrderflowError {
   constructor(
     message: string,
     readonly httpStatus: number,
-    /** The registry's own error code (e.g. 409 incompatible, 42201 invalid schema), when given. */
-    readonly registryCode: number | undefined,
     /** The registry's message, verbatim. */
     readonly reason: string,
   ) {
-    super(message, { details: { httpStatus, registryCode, reason } });
+    super(message, { details: { httpStatus, reason } });
   }
 }
 
@@ -39,19 +44,33 @@ export interface CompatibilityAnswer {
   messages: string[];
 }
 
-const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+/** Confluent's schema reference: the named type `name` is version `version` of `subject`. */
+export interface SchemaReference {
+  name: string;
+  subject: string;
+  version: number;
+}
 
-// Confluent's error codes for 404 answers.
-const SUBJECT_NOT_FOUND = 40401;
-const VERSION_NOT_FOUND = 40402;
-const SCHEMA_NOT_FOUND = 40403;
-const SUBJECT_SOFT_DELETED = 40404;
-const NO_SUBJECT_LEVEL = 40408;
+/** What orderflow registers: an Avro schema and, for a union subject, the records it references. */
+export interface SubjectSchema {
+  schema: AvroSchema | unknown[];
+  references?: SchemaReference[];
+}
+
+const CLIENT_ID = 'orderflow';
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+/** The library parses every writer schema with orderflow's in-memory representation. */
+const AVRO_OPTIONS = { logicalTypes: { 'timestamp-millis': IsoTimestampMillis }, omitRecordMethods: true };
+
+type ApiClient = ReturnType<typeof createApiClient>;
+type Middleware = NonNullable<SchemaRegistryAPIClientArgs['middlewares']>[number];
 
 export class SchemaRegistryClient {
   /** The base URL without credentials: safe to log. */
   readonly url: string;
   // Private so that logging or inspecting the client never shows the credentials.
+  readonly #registry: SchemaRegistry;
+  readonly #api: ApiClient;
   readonly #authorization: string | undefined;
   readonly #timeoutMs: number;
 
@@ -64,51 +83,76 @@ export class SchemaRegistryClient {
     parsed.username = '';
     parsed.password = '';
     this.url = parsed.toString().replace(/\/+$/, '');
+    this.#timeoutMs = config.timeoutMs ?? 10_000;
+    const args: SchemaRegistryAPIClientArgs = {
+      host: this.url,
+      auth,
+      clientId: CLIENT_ID,
+      middlewares: [timeoutMiddleware(this.#timeoutMs)],
+    };
+    this.#registry = new SchemaRegistry(args, { [SchemaType.AVRO]: AVRO_OPTIONS as never });
+    this.#api = createApiClient(args);
     this.#authorization = auth
       ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
       : undefined;
-    this.#timeoutMs = config.timeoutMs ?? 10_000;
   }
 
   /** A cheap question every registry answers (its global level): reachability, not content. */
   async ping(): Promise<void> {
-    await this.#call('GET', '/config');
+    await this.#fetch('GET', '/config');
   }
 
   /** Apicurio lists at most apicurio.ccompat.max-subjects (1,000 unless set; the local stack sets 100,000). */
   async subjects(): Promise<string[]> {
-    return (await this.#call<string[]>('GET', '/subjects')).body ?? [];
+    return this.#data<string[]>('GET /subjects', () => this.#api.Subject.all({}));
   }
 
   /** The subject's own level, or undefined when it has none (it then follows the global level). */
   async getCompatibility(subject: string): Promise<CompatibilityLevel | undefined> {
-    const res = await this.#call<{
+    const body = await this.#data<{
       compatibilityLevel?: CompatibilityLevel;
       compatibility?: CompatibilityLevel;
-    }>('GET', `/config/${enc(subject)}?defaultToGlobal=false`, undefined, [
-      SUBJECT_NOT_FOUND,
-      NO_SUBJECT_LEVEL,
-    ]);
-    return res.status === 404 ? undefined : (res.body?.compatibilityLevel ?? res.body?.compatibility);
+    }>(`GET /config/${subject}`, () => this.#api.Subject.config({ subject, defaultToGlobal: false }), {
+      notFound: true,
+    });
+    return body?.compatibilityLevel ?? body?.compatibility;
   }
 
   async setCompatibility(subject: string, level: CompatibilityLevel): Promise<void> {
-    await this.#call('PUT', `/config/${enc(subject)}`, { compatibility: level });
+    await this.#data(`PUT /config/${subject}`, () =>
+      this.#api.Subject.updateConfig({ subject, body: { compatibility: level } }),
+    );
   }
 
   /** The version and id under which exactly this schema is registered, or undefined. */
-  async lookup(subject: string, schema: AvroSchema): Promise<RegisteredVersion | undefined> {
-    const res = await this.#call<RegisteredVersion>('POST', `/subjects/${enc(subject)}`, body(schema), [
-      SUBJECT_NOT_FOUND,
-      SCHEMA_NOT_FOUND,
-    ]);
-    return res.status === 404 ? undefined : (res.body as RegisteredVersion);
+  async lookup(subject: string, schema: AvroSchema | SubjectSchema): Promise<RegisteredVersion | undefined> {
+    const body = await this.#data<RegisteredVersion>(
+      `POST /subjects/${subject}`,
+      () => this.#api.Subject.registered({ subject, body: requestBody(schema) }),
+      { notFound: true },
+    );
+    return body && { id: body.id, version: body.version };
   }
 
-  /** Registers (or finds) the schema; the registry rejects it (409) if incompatible at the subject's level. */
-  async register(subject: string, schema: AvroSchema): Promise<number> {
-    const res = await this.#call<{ id: number }>('POST', `/subjects/${enc(subject)}/versions`, body(schema));
-    return (res.body as { id: number }).id;
+  /**
+   * Registers (or finds) the schema; the registry rejects it (409) if incompatible at the
+   * subject's level. The library's register() refuses unless told the subject's current level
+   * (and sets it only on a first registration), so the level is read first when not given.
+   */
+  async register(
+    subject: string,
+    schema: AvroSchema | SubjectSchema,
+    level?: CompatibilityLevel,
+  ): Promise<number> {
+    const current = level ?? (await this.#effectiveLevel(subject));
+    const { schema: json, references } = asSubjectSchema(schema);
+    const registered = await this.#data<{ id: number }>(`POST /subjects/${subject}/versions`, () =>
+      this.#registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(json), references },
+        { subject, compatibility: current as COMPATIBILITY },
+      ),
+    );
+    return registered!.id;
   }
 
   /**
@@ -120,48 +164,79 @@ export class SchemaRegistryClient {
    */
   async testCompatibility(
     subject: string,
-    schema: AvroSchema,
+    schema: AvroSchema | SubjectSchema,
     level: CompatibilityLevel,
   ): Promise<CompatibilityAnswer> {
-    const versions = level.endsWith('_TRANSITIVE') ? 'versions' : 'versions/latest';
-    const res = await this.#call<{ is_compatible: boolean; messages?: string[] }>(
-      'POST',
-      `/compatibility/subjects/${enc(subject)}/${versions}?verbose=true`,
-      body(schema),
-      [SUBJECT_NOT_FOUND, VERSION_NOT_FOUND],
-    );
-    if (res.status === 404) return { compatible: true, messages: [] };
-    return { compatible: res.body?.is_compatible === true, messages: res.body?.messages ?? [] };
+    type Answer = { is_compatible: boolean; messages?: string[] };
+    const body = level.endsWith('_TRANSITIVE')
+      ? // The library's `compatible` resource always names one version; this asks all of them.
+        await this.#fetch<Answer>(
+          'POST',
+          `/compatibility/subjects/${enc(subject)}/versions?verbose=true`,
+          requestBody(schema),
+        )
+      : await this.#data<Answer>(
+          `POST /compatibility/subjects/${subject}/versions/latest`,
+          () =>
+            this.#api.Subject.compatible({
+              subject,
+              version: 'latest',
+              verbose: true,
+              body: requestBody(schema),
+            }),
+          { notFound: true },
+        );
+    if (body === undefined) return { compatible: true, messages: [] };
+    return { compatible: body.is_compatible === true, messages: body.messages ?? [] };
   }
 
   async versions(subject: string): Promise<number[]> {
-    const res = await this.#call<number[]>('GET', `/subjects/${enc(subject)}/versions`, undefined, [
-      SUBJECT_NOT_FOUND,
-    ]);
-    return res.status === 404 ? [] : (res.body ?? []);
+    return (await this.#fetch<number[]>('GET', `/subjects/${enc(subject)}/versions`)) ?? [];
   }
 
-  async schemaById(id: number): Promise<AvroSchema> {
-    const res = await this.#call<{ schema: string }>('GET', `/schemas/ids/${id}`);
-    return JSON.parse((res.body as { schema: string }).schema) as AvroSchema;
+  /** The writer schema with this id as an avsc Type (references resolved), cached by the library. */
+  async schemaById(id: number): Promise<Type> {
+    return this.#data<Type>(`GET /schemas/ids/${id}`, () => this.#registry.getSchema(id));
   }
 
   /** Deletes a subject for good (soft delete first, as Confluent requires). */
   async deleteSubject(subject: string): Promise<void> {
-    await this.#call('DELETE', `/subjects/${enc(subject)}`, undefined, [
-      SUBJECT_NOT_FOUND,
-      SUBJECT_SOFT_DELETED,
-    ]);
-    await this.#call('DELETE', `/subjects/${enc(subject)}?permanent=true`, undefined, [SUBJECT_NOT_FOUND]);
+    await this.#fetch('DELETE', `/subjects/${enc(subject)}`);
+    await this.#fetch('DELETE', `/subjects/${enc(subject)}?permanent=true`);
   }
 
-  async #call<T>(
-    method: string,
-    path: string,
-    payload?: unknown,
-    /** Registry error codes of a 404 that answer the question (e.g. "no such subject"). */
-    notFound: number[] = [],
-  ): Promise<{ status: number; body: T | undefined }> {
+  async #effectiveLevel(subject: string): Promise<CompatibilityLevel | undefined> {
+    const body = await this.#data<{ compatibilityLevel?: CompatibilityLevel }>(
+      `GET /config/${subject}`,
+      () => this.#api.Subject.config({ subject }),
+      { notFound: true },
+    );
+    return body?.compatibilityLevel;
+  }
+
+  /** Runs one library call; its errors become orderflow's, a 404 becomes undefined where asked. */
+  async #data<T>(
+    target: string,
+    call: () => Promise<unknown>,
+    options: { notFound?: boolean } = {},
+  ): Promise<T> {
+    let answer: unknown;
+    try {
+      answer = await call();
+    } catch (error) {
+      const [method, path] = target.split(' ');
+      const failure = translate(error, `${method} ${this.url}${path}`);
+      if (options.notFound && failure instanceof SchemaRegistryError && failure.httpStatus === 404)
+        return undefined as T;
+      throw failure;
+    }
+    // The REST client answers with a response object; SchemaRegistry methods with the value itself.
+    const maybe = answer as { data?: () => unknown };
+    return (typeof maybe?.data === 'function' ? await maybe.data() : answer) as T;
+  }
+
+  /** The calls the library has no resource for; a 404 is "nothing there". */
+  async #fetch<T>(method: string, path: string, payload?: unknown): Promise<T | undefined> {
     const target = `${method} ${this.url}${path}`;
     const headers: Record<string, string> = { accept: CONTENT_TYPE };
     if (payload !== undefined) headers['content-type'] = CONTENT_TYPE;
@@ -181,35 +256,62 @@ export class SchemaRegistryClient {
     }
     const text = await response.text();
     const parsed = parse(text);
-    if (response.ok) return { status: response.status, body: parsed as T | undefined };
-    const errorBody = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
-      error_code?: number;
-      message?: string;
-    };
-    // Only a 404 carrying an expected error code is an answer; a 404 for an unknown
-    // endpoint (wrong URL, unsupported API) must not read as "no such subject".
-    if (
-      response.status === 404 &&
-      errorBody.error_code !== undefined &&
-      notFound.includes(errorBody.error_code)
-    ) {
-      return { status: 404, body: undefined };
-    }
-    const reason = errorBody.message ?? (text || response.statusText);
-    if (response.status >= 500 || response.status === 408 || response.status === 429) {
-      throw new UnavailableError(`Schema registry failed: ${target}: ${response.status} ${reason}`);
-    }
-    throw new SchemaRegistryError(
-      `Schema registry refused ${target}: ${response.status} ${reason}`,
-      response.status,
-      errorBody.error_code,
-      reason,
-    );
+    if (response.ok) return parsed as T | undefined;
+    const reason = (parsed as { message?: string } | undefined)?.message ?? (text || response.statusText);
+    if (response.status === 404 && (parsed as { error_code?: number } | undefined)?.error_code)
+      return undefined;
+    throw failureOf(response.status, reason, target);
   }
 }
 
-function body(schema: AvroSchema): { schema: string; schemaType: 'AVRO' } {
-  return { schema: JSON.stringify(schema), schemaType: 'AVRO' };
+/**
+ * The library's errors carry the HTTP status and `<clientId> - <registry message>`; a failure
+ * to connect or a timeout arrives as a 400 with no registry message (mappersmith's client error).
+ */
+function translate(error: unknown, target: string): Error {
+  const status = (error as { status?: unknown }).status;
+  const message = (error as Error).message ?? String(error);
+  if (typeof status !== 'number')
+    return new SchemaRegistryError(`Schema registry refused ${target}: ${message}`, 0, message);
+  const reason = message.startsWith(`${CLIENT_ID} - `) ? message.slice(CLIENT_ID.length + 3) : message;
+  const noAnswer = /^Error, status \d+: /.test(reason);
+  if (noAnswer && status === 400) {
+    return new UnavailableError(
+      `Schema registry unreachable: ${target}: ${reason.replace(/^Error, status \d+: /, '')}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return failureOf(status, reason, target);
+}
+
+function failureOf(status: number, reason: string, target: string): Error {
+  if (status >= 500 || status === 408 || status === 429) {
+    return new UnavailableError(`Schema registry failed: ${target}: ${status} ${reason}`);
+  }
+  return new SchemaRegistryError(`Schema registry refused ${target}: ${status} ${reason}`, status, reason);
+}
+
+/** Sets a per-request timeout on every call the library makes. */
+function timeoutMiddleware(timeoutMs: number): Middleware {
+  return () => ({
+    prepareRequest: (next) => next().then((request) => request.enhance({ timeout: timeoutMs })),
+  });
+}
+
+/** A bare .avsc document (it has a `type`) or a schema with its references. */
+function asSubjectSchema(schema: AvroSchema | SubjectSchema): SubjectSchema {
+  return 'type' in schema ? { schema: schema as AvroSchema } : (schema as SubjectSchema);
+}
+
+function requestBody(schema: AvroSchema | SubjectSchema): {
+  schema: string;
+  schemaType: 'AVRO';
+  references?: SchemaReference[];
+} {
+  const { schema: json, references } = asSubjectSchema(schema);
+  return { schema: JSON.stringify(json), schemaType: 'AVRO', ...(references?.length ? { references } : {}) };
 }
 
 function enc(subject: string): string {

@@ -1,0 +1,68 @@
+// Decoding (rule 1): a message that can never be decoded goes to the DLQ at once, because
+// retrying cannot fix bytes; a registry that cannot be reached is retried like any outage.
+import { PoisonMessageError, type PoisonReason } from '../errors';
+import { topicOf, type EventName } from '../topics';
+import type { DeadLetters } from './dlq';
+import { stopping, type Pause } from './retry';
+import type { Codec, Entry, EventMeta, RawMessage } from './types';
+
+export interface DecodeDeps {
+  codec: Codec;
+  prefix: string;
+  handledTypes: readonly EventName[];
+  deadLetters: DeadLetters;
+  pause: Pause;
+}
+
+/** What became of a message: an entry to handle, dead-lettered, or of a type this service ignores. */
+export type Decoded = Entry | 'poison' | undefined;
+
+export function decoder({ codec, prefix, handledTypes, deadLetters, pause }: DecodeDeps) {
+  const topicByType = new Map<EventName, string>();
+  const topicOfType = (type: EventName) => {
+    let topic = topicByType.get(type);
+    if (topic === undefined) topicByType.set(type, (topic = topicOf(type, prefix)));
+    return topic;
+  };
+
+  return async function decode(
+    topic: string,
+    partition: number,
+    message: RawMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<Decoded> {
+    const meta: EventMeta = {
+      eventId: '',
+      topic,
+      partition,
+      offset: message.offset,
+      headers: stringHeaders(message),
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { type, payload } =
+          codec.decodeCached<Entry['payload']>(message.value) ??
+          (await codec.decode<Entry['payload']>(message.value));
+        if (topicOfType(type) !== topic) {
+          throw new PoisonMessageError('UNKNOWN_RECORD_TYPE', `${type} does not belong on topic ${topic}`);
+        }
+        if (!handledTypes.includes(type)) return undefined;
+        return { message, type, payload, meta: { ...meta, eventId: payload.eventId } };
+      } catch (err) {
+        if (err instanceof PoisonMessageError) {
+          await deadLetters.send(message, meta, err.code as PoisonReason, err, heartbeat);
+          return 'poison';
+        }
+        if (!(await pause('decode', err, attempt, heartbeat))) throw stopping(err);
+      }
+    }
+  };
+}
+
+function stringHeaders(message: RawMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(message.headers ?? {})) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  }
+  return out;
+}

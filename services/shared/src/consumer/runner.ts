@@ -1,0 +1,85 @@
+// The runner: walks one partition's batch in chunks, and resolves and commits an offset only
+// once everything up to it has committed or gone to the DLQ (rule 5). It wires the other parts
+// from the seams in types.ts, so unit tests run it over fake batches.
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { EventName } from '../topics';
+import { decoder } from './decode';
+import { dispatcher } from './dispatch';
+import { deadLetters } from './dlq';
+import { createPause, retryPolicy } from './retry';
+import type {
+  Backoff,
+  Codec,
+  Entry,
+  Handlers,
+  InboxStore,
+  MessageSender,
+  OutboxWriter,
+  PartitionBatch,
+  TransactionRunner,
+} from './types';
+
+const CHUNK_SIZE = 500;
+
+export interface RunnerOptions {
+  service: string;
+  group: string;
+  prefix: string;
+  handlers: Handlers;
+  codec: Codec;
+  transaction: TransactionRunner;
+  inbox: InboxStore;
+  outbox: OutboxWriter;
+  /** Where dead letters go. */
+  sender: MessageSender;
+  backoff: Backoff;
+  /** Aborted when the consumer stops: retries give up and the batch in hand is left uncommitted. */
+  signal: AbortSignal;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export function createRunner(options: RunnerOptions) {
+  const { signal, logger, metrics } = options;
+  const pause = createPause({ backoff: options.backoff, signal, logger, metrics });
+  const dlq = deadLetters({ group: options.group, sender: options.sender, pause, logger, metrics });
+  const decode = decoder({
+    codec: options.codec,
+    prefix: options.prefix,
+    handledTypes: Object.keys(options.handlers) as EventName[],
+    deadLetters: dlq,
+    pause,
+  });
+  const handleChunk = retryPolicy({ ...dispatcher(options), deadLetters: dlq, pause, logger, metrics });
+
+  return async function consume(batch: PartitionBatch): Promise<void> {
+    const { resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = batch;
+    let chunk: Entry[] = [];
+    let chunkEnd: string | undefined;
+    const flush = async () => {
+      if (chunk.length > 0) await handleChunk(chunk, heartbeat);
+      if (chunkEnd !== undefined) {
+        resolveOffset(chunkEnd);
+        await commitOffsetsIfNecessary();
+      }
+      chunk = [];
+      chunkEnd = undefined;
+    };
+
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || signal.aborted) break;
+      const decoded = await decode(batch.topic, batch.partition, message, heartbeat);
+      if (decoded === 'poison') {
+        await flush(); // keep the DLQ in step with the log: nothing after it commits first
+        resolveOffset(message.offset);
+        await commitOffsetsIfNecessary();
+        continue;
+      }
+      if (decoded) chunk.push(decoded);
+      chunkEnd = message.offset;
+      if (chunk.length >= CHUNK_SIZE) await flush();
+    }
+    if (!signal.aborted && !isStale()) await flush();
+  };
+}
