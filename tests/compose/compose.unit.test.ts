@@ -278,7 +278,7 @@ describe('docker-compose.yml', () => {
     Object.keys(compose.services).filter((name) => compose.services[name]!.image === APP_IMAGE);
 
   it('builds the one app image once and runs it in every app container, each service from its compiled main.js', () => {
-    expect(appContainers().sort()).toEqual([...SERVICE_NAMES, 'schemas', 'topics'].sort());
+    expect(appContainers().sort()).toEqual([...SERVICE_NAMES, 'issuer', 'schemas', 'topics'].sort());
     const built = Object.entries(compose.services).filter(([, s]) => s.build);
     expect(built.map(([name]) => name)).toEqual(['topics']);
     expect(built[0]![1].build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
