@@ -1,20 +1,10 @@
-// The saga's rules, without infrastructure.
-import { decidePayment } from '../../services/billing/src/decide';
+// The saga's rules, without infrastructure: the rules each decider applies. What each
+// service publishes, given / when / then, is in deciders.unit.test.ts.
 import { decideReservation } from '../../services/inventory/src/decide';
 import { chooseCarrier, pickupDate } from '../../services/shipping/src/decide';
 import { composeEmail, recipientOf } from '../../services/notifications/src/compose';
 import { nextStatus, priceOrder, requestFingerprint, statusOf } from '../../services/orders/src/decide';
 import { catalogItem } from '@orderflow/shared';
-
-describe('billing', () => {
-  test('captures an order at exactly the limit and declines one cent over it', () => {
-    expect(decidePayment({ totalCents: 1000 }, 1000)).toEqual({ outcome: 'CAPTURED' });
-    expect(decidePayment({ totalCents: 1001 }, 1000)).toEqual({
-      outcome: 'DECLINED',
-      reason: 'LIMIT_EXCEEDED',
-    });
-  });
-});
 
 describe('inventory', () => {
   const stock = new Map([

@@ -1,8 +1,14 @@
 // billing: charges for each new order (or declines it over the limit) and refunds when
 // inventory cannot fill a paid order.
-import { randomUUID } from 'node:crypto';
-import { defineService, env, type ServiceDefinition, serviceModule, visible } from '@orderflow/shared';
-import { decidePayment } from './decide';
+import {
+  LIVE_STAMPS,
+  defineService,
+  env,
+  type ServiceDefinition,
+  serviceModule,
+  visible,
+} from '@orderflow/shared';
+import { decideCharge, decideRefund, type Payment } from './decide';
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS payments (
@@ -26,25 +32,36 @@ interface PaymentRow {
   email: string | null;
   amount_cents: string;
   currency: string;
-  status: string;
+  status: Payment['status'];
   decline_reason: string | null;
   created_at: Date;
   refunded_at: Date | null;
 }
 
+function paymentOf(row: PaymentRow): Payment {
+  return {
+    orderId: row.order_id,
+    paymentId: row.payment_id,
+    customerId: row.customer_id,
+    email: row.email,
+    amountCents: Number(row.amount_cents),
+    currency: row.currency,
+    status: row.status,
+  };
+}
+
 export function billing(limitCents: number): ServiceDefinition {
+  const stamps = LIVE_STAMPS;
   return defineService('billing', {
     ddl: DDL,
     handlers: () => ({
       // One INSERT for the whole run; the payment ids it returns are the orders charged now.
       OrderCreated: {
         async batch(items, tx) {
-          const payments = items.map(({ event: order, ctx }) => ({
-            order,
-            ctx,
-            decision: decidePayment(order, limitCents),
-            paymentId: randomUUID(),
-          }));
+          const payments = items.map(({ event: order, ctx }) => {
+            const paymentId = stamps.newId();
+            return { order, ctx, paymentId, event: decideCharge(order, { limitCents, paymentId }, stamps) };
+          });
           const { rows } = await tx.query<{ payment_id: string }>(
             `INSERT INTO payments (order_id, payment_id, customer_id, email, amount_cents, currency, status, decline_reason)
              SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[])
@@ -56,64 +73,41 @@ export function billing(limitCents: number): ServiceDefinition {
               payments.map((p) => p.order.email ?? null),
               payments.map((p) => p.order.totalCents),
               payments.map((p) => p.order.currency),
-              payments.map((p) => p.decision.outcome),
-              payments.map((p) => (p.decision.outcome === 'DECLINED' ? p.decision.reason : null)),
+              payments.map((p) => (p.event.type === 'PaymentCaptured' ? 'CAPTURED' : 'DECLINED')),
+              payments.map((p) => (p.event.type === 'PaymentDeclined' ? p.event.payload.reason : null)),
             ],
           );
           const charged = new Set(rows.map((r) => r.payment_id));
-          for (const { order, ctx, decision, paymentId } of payments) {
+          for (const { order, ctx, event, paymentId } of payments) {
             const { log, publish } = ctx;
             if (!charged.has(paymentId)) {
               log.info(`Billing skipped duplicate OrderCreated for orderId ${order.orderId}`);
               continue;
             }
-            const common = {
-              eventId: randomUUID(),
-              orderId: order.orderId,
-              occurredAt: new Date().toISOString(),
-              customerId: order.customerId,
-              email: order.email ?? null,
-              amountCents: order.totalCents,
-              currency: order.currency,
-            };
-            if (decision.outcome === 'CAPTURED') {
-              publish('PaymentCaptured', {
-                ...common,
-                paymentId,
-                items: order.items.map(({ itemId, quantity }) => ({ itemId, quantity })),
-              });
+            publish(event.type, event.payload);
+            if (event.type === 'PaymentCaptured')
               log.info({ amountCents: order.totalCents }, 'payment captured');
-            } else {
-              publish('PaymentDeclined', { ...common, reason: decision.reason });
-              log.info({ amountCents: order.totalCents, limitCents }, 'payment declined');
-            }
+            else log.info({ amountCents: order.totalCents, limitCents }, 'payment declined');
           }
         },
       },
 
       async InventoryInsufficient(shortage, { tx, log, publish }) {
-        const { rows } = await tx.query<PaymentRow>(
-          `UPDATE payments SET status = 'REFUNDED', refunded_at = now()
-           WHERE order_id = $1 AND status = 'CAPTURED' RETURNING *`,
-          [shortage.orderId],
-        );
-        const payment = rows[0];
-        if (!payment) {
+        const { rows } = await tx.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1 FOR UPDATE', [
+          shortage.orderId,
+        ]);
+        const refunds = decideRefund(rows[0] && paymentOf(rows[0]), shortage, stamps);
+        if (refunds.length === 0) {
           log.info(`Billing skipped refund for orderId ${shortage.orderId}: no captured payment`);
           return;
         }
-        publish('PaymentRefunded', {
-          eventId: randomUUID(),
-          orderId: payment.order_id,
-          occurredAt: new Date().toISOString(),
-          paymentId: payment.payment_id,
-          customerId: payment.customer_id,
-          email: payment.email,
-          amountCents: Number(payment.amount_cents),
-          currency: payment.currency,
-          reason: 'OUT_OF_STOCK',
-        });
-        log.info({ amountCents: Number(payment.amount_cents) }, 'payment refunded');
+        await tx.query(`UPDATE payments SET status = 'REFUNDED', refunded_at = now() WHERE order_id = $1`, [
+          shortage.orderId,
+        ]);
+        for (const { type, payload } of refunds) {
+          publish(type, payload);
+          log.info({ amountCents: payload.amountCents }, 'payment refunded');
+        }
       },
     }),
     routes(router, { db }) {

@@ -1,4 +1,6 @@
-// Inventory's rule as a pure function: reserve every line of an order, or none.
+// Inventory's rule as pure functions: reserve every line of a paid order, or none. Time and
+// ids are passed in.
+import { envelope, type PaymentCaptured, type Produced, type Stamps } from '@orderflow/shared';
 
 export interface Line {
   itemId: string;
@@ -29,4 +31,30 @@ export function decideReservation(
     .filter((s) => s.requested > s.available);
   if (shortfall.length > 0) return { outcome: 'INSUFFICIENT', shortfall };
   return { outcome: 'RESERVED', lines: [...wanted].map(([itemId, quantity]) => ({ itemId, quantity })) };
+}
+
+/**
+ * Given the stock available, when PaymentCaptured: InventoryReserved for every line, or
+ * InventoryInsufficient naming the short lines.
+ */
+export function decidePaidOrder(
+  payment: PaymentCaptured,
+  available: ReadonlyMap<string, number>,
+  reservationId: string,
+  stamps: Stamps,
+): Produced<'inventory'> {
+  const decision = decideReservation(payment.items, available);
+  const base = envelope(payment.orderId, stamps);
+  if (decision.outcome === 'INSUFFICIENT')
+    return { type: 'InventoryInsufficient', payload: { ...base, items: decision.shortfall } };
+  return {
+    type: 'InventoryReserved',
+    payload: {
+      ...base,
+      reservationId,
+      customerId: payment.customerId,
+      email: payment.email ?? null,
+      items: decision.lines,
+    },
+  };
 }

@@ -1,7 +1,12 @@
 // inventory: reserves stock for paid orders, all lines or none, never overselling.
-import { randomUUID } from 'node:crypto';
-import { DEMO_CATALOG, PLATFORM_CURRENCY, defineService, serviceModule } from '@orderflow/shared';
-import { decideReservation } from './decide';
+import {
+  DEMO_CATALOG,
+  LIVE_STAMPS,
+  PLATFORM_CURRENCY,
+  defineService,
+  serviceModule,
+} from '@orderflow/shared';
+import { decidePaidOrder } from './decide';
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS stock (
@@ -54,7 +59,7 @@ export const inventory = defineService('inventory', {
         const claims = items.map(({ event: payment, ctx }) => ({
           payment,
           ctx,
-          reservationId: randomUUID(),
+          reservationId: LIVE_STAMPS.newId(),
         }));
         // Claim the orders first: a second PaymentCaptured for one stops here.
         const claimed = await tx.query<{ reservation_id: string }>(
@@ -80,39 +85,20 @@ export const inventory = defineService('inventory', {
         const outcomes: { orderId: string; outcome: 'RESERVED' | 'INSUFFICIENT'; lines: string }[] = [];
         for (const { payment, ctx, reservationId } of fresh) {
           const { log, publish } = ctx;
-          const decision = decideReservation(payment.items, available);
-          const base = {
-            eventId: randomUUID(),
-            orderId: payment.orderId,
-            occurredAt: new Date().toISOString(),
-          };
-          if (decision.outcome === 'INSUFFICIENT') {
-            outcomes.push({
-              orderId: payment.orderId,
-              outcome: 'INSUFFICIENT',
-              lines: JSON.stringify(decision.shortfall),
-            });
-            publish('InventoryInsufficient', { ...base, items: decision.shortfall });
-            log.info({ shortfall: decision.shortfall }, 'insufficient stock');
-            continue;
+          const event = decidePaidOrder(payment, available, reservationId, LIVE_STAMPS);
+          const lines = JSON.stringify(event.payload.items);
+          if (event.type === 'InventoryInsufficient') {
+            outcomes.push({ orderId: payment.orderId, outcome: 'INSUFFICIENT', lines });
+            log.info({ shortfall: event.payload.items }, 'insufficient stock');
+          } else {
+            for (const { itemId, quantity } of event.payload.items) {
+              available.set(itemId, available.get(itemId)! - quantity);
+              taken.set(itemId, (taken.get(itemId) ?? 0) + quantity);
+            }
+            outcomes.push({ orderId: payment.orderId, outcome: 'RESERVED', lines });
+            log.info({ items: event.payload.items }, 'stock reserved');
           }
-          for (const { itemId, quantity } of decision.lines) {
-            available.set(itemId, available.get(itemId)! - quantity);
-            taken.set(itemId, (taken.get(itemId) ?? 0) + quantity);
-          }
-          outcomes.push({
-            orderId: payment.orderId,
-            outcome: 'RESERVED',
-            lines: JSON.stringify(decision.lines),
-          });
-          publish('InventoryReserved', {
-            ...base,
-            reservationId,
-            customerId: payment.customerId,
-            email: payment.email ?? null,
-            items: decision.lines,
-          });
-          log.info({ items: decision.lines }, 'stock reserved');
+          publish(event.type, event.payload);
         }
         if (taken.size > 0) {
           await tx.query(

@@ -10,7 +10,7 @@ export interface Email {
   text: string;
 }
 
-type Source =
+export type Source =
   | { kind: 'PAYMENT_CAPTURED'; event: PaymentCaptured }
   | { kind: 'PAYMENT_DECLINED'; event: PaymentDeclined }
   | { kind: 'PAYMENT_REFUNDED'; event: PaymentRefunded }

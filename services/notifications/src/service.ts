@@ -1,9 +1,9 @@
 // notifications: tells the customer about payments, refunds and shipments, and records
 // an EmailSent for each. Mail goes through SMTP when SMTP_URL is set, else to the log.
-import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import {
   env,
+  LIVE_STAMPS,
   ValidationError,
   type BatchHandler,
   defineService,
@@ -12,7 +12,8 @@ import {
   serviceModule,
   readableCustomer,
 } from '@orderflow/shared';
-import { composeEmail, type Email } from './compose';
+import type { Source } from './compose';
+import { decideNotification } from './decide';
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS notifications (
@@ -45,14 +46,13 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
   // One INSERT for the run; the notification ids it returns are the emails to send now.
   function notifyAll<
     E extends 'PaymentCaptured' | 'PaymentDeclined' | 'PaymentRefunded' | 'ShippingScheduled',
-  >(compose: (event: EventPayloads[E]) => Email): BatchHandler<E> {
+  >(sourceOf: (event: EventPayloads[E]) => Source): BatchHandler<E> {
     return {
       async batch(items, tx) {
         const notes = items.map(({ event, ctx }) => ({
           source: event,
           ctx,
-          email: compose(event),
-          notificationId: randomUUID(),
+          ...decideNotification(sourceOf(event), LIVE_STAMPS),
         }));
         const { rows } = await tx.query<{ notification_id: string }>(
           `INSERT INTO notifications (notification_id, source_event_id, order_id, kind, recipient, subject, body, customer_id)
@@ -70,7 +70,7 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
           ],
         );
         const fresh = new Set(rows.map((r) => r.notification_id));
-        for (const { source, ctx, email, notificationId } of notes) {
+        for (const { ctx, email, notificationId, event } of notes) {
           if (!fresh.has(notificationId)) continue;
           const { log, publish } = ctx;
           // Sent before the transaction commits: a crash in between re-sends (at least once), never skips.
@@ -82,15 +82,7 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
               text: email.text,
             });
           else log.info({ to: email.to, subject: email.subject }, 'email (no SMTP_URL set, logged only)');
-          publish('EmailSent', {
-            eventId: randomUUID(),
-            orderId: source.orderId,
-            occurredAt: new Date().toISOString(),
-            notificationId,
-            to: email.to,
-            kind: email.kind,
-            subject: email.subject,
-          });
+          publish(event.type, event.payload);
         }
       },
     };
@@ -99,18 +91,10 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
   return defineService('notifications', {
     ddl: DDL,
     handlers: () => ({
-      PaymentCaptured: notifyAll<'PaymentCaptured'>((event) =>
-        composeEmail({ kind: 'PAYMENT_CAPTURED', event }),
-      ),
-      PaymentDeclined: notifyAll<'PaymentDeclined'>((event) =>
-        composeEmail({ kind: 'PAYMENT_DECLINED', event }),
-      ),
-      PaymentRefunded: notifyAll<'PaymentRefunded'>((event) =>
-        composeEmail({ kind: 'PAYMENT_REFUNDED', event }),
-      ),
-      ShippingScheduled: notifyAll<'ShippingScheduled'>((event) =>
-        composeEmail({ kind: 'SHIPPING_SCHEDULED', event }),
-      ),
+      PaymentCaptured: notifyAll<'PaymentCaptured'>((event) => ({ kind: 'PAYMENT_CAPTURED', event })),
+      PaymentDeclined: notifyAll<'PaymentDeclined'>((event) => ({ kind: 'PAYMENT_DECLINED', event })),
+      PaymentRefunded: notifyAll<'PaymentRefunded'>((event) => ({ kind: 'PAYMENT_REFUNDED', event })),
+      ShippingScheduled: notifyAll<'ShippingScheduled'>((event) => ({ kind: 'SHIPPING_SCHEDULED', event })),
     }),
     routes(router, { db }) {
       router.get('/notifications', async (ctx) => {

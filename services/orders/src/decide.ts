@@ -1,7 +1,15 @@
 // The orders service's rules as pure functions: pricing a request from the catalog,
 // recognising a repeated request, and deriving an order's status from its events.
 import { createHash } from 'node:crypto';
-import type { CatalogItem, CreateOrderRequest, EventName } from '@orderflow/shared';
+import {
+  PLATFORM_CURRENCY,
+  envelope,
+  type CatalogItem,
+  type CreateOrderRequest,
+  type EventName,
+  type Produced,
+  type Stamps,
+} from '@orderflow/shared';
 
 export interface PricedLine {
   itemId: string;
@@ -33,6 +41,33 @@ export function priceOrder(
     ok: true,
     items: priced,
     totalCents: priced.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0),
+  };
+}
+
+/**
+ * When a CreateOrderRequest: OrderCreated, priced from the catalog, under the orderId the
+ * client chose or a new one; or the items that keep it from being priced.
+ */
+export function decideOrder(
+  request: CreateOrderRequest,
+  catalog: (itemId: string) => CatalogItem | undefined,
+  stamps: Stamps,
+): Extract<Pricing, { ok: false }> | { ok: true; event: Produced<'orders'> } {
+  const pricing = priceOrder(request.items, catalog);
+  if (!pricing.ok) return pricing;
+  return {
+    ok: true,
+    event: {
+      type: 'OrderCreated',
+      payload: {
+        ...envelope(request.orderId ?? stamps.newId(), stamps),
+        customerId: request.customerId,
+        email: request.email ?? null,
+        items: pricing.items,
+        totalCents: pricing.totalCents,
+        currency: PLATFORM_CURRENCY,
+      },
+    },
   };
 }
 

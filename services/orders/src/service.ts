@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import {
   ConflictError,
-  PLATFORM_CURRENCY,
+  LIVE_STAMPS,
   UnprocessableError,
   ValidationError,
   appendToOutbox,
@@ -26,7 +26,7 @@ import {
   customerFor,
   visible,
 } from '@orderflow/shared';
-import { nextStatus, priceOrder, requestFingerprint, type OrderStatus } from './decide';
+import { decideOrder, nextStatus, requestFingerprint, type OrderStatus } from './decide';
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS orders (
@@ -189,30 +189,21 @@ async function placeOrder(
   const request = body as CreateOrderRequest;
   const customerId = customerFor(ctx, request.customerId);
 
-  const pricing = priceOrder(request.items, catalogItem);
-  if (!pricing.ok) {
+  const decision = decideOrder({ ...request, customerId }, catalogItem, LIVE_STAMPS);
+  if (!decision.ok) {
     const details = [
-      ...pricing.unknownItems.map((itemId) => ({ itemId, problem: 'not in the catalog' })),
-      ...pricing.duplicateItems.map((itemId) => ({ itemId, problem: 'listed more than once' })),
+      ...decision.unknownItems.map((itemId) => ({ itemId, problem: 'not in the catalog' })),
+      ...decision.duplicateItems.map((itemId) => ({ itemId, problem: 'listed more than once' })),
     ];
     throw new UnprocessableError('the order cannot be priced', { details });
   }
 
   const correlationId = correlationIdOf(ctx);
   ctx.set('X-Correlation-Id', correlationId);
-  const event: OrderCreated = {
-    eventId: randomUUID(),
-    orderId: request.orderId ?? randomUUID(),
-    occurredAt: new Date().toISOString(),
-    customerId,
-    email: request.email ?? null,
-    items: pricing.items,
-    totalCents: pricing.totalCents,
-    currency: PLATFORM_CURRENCY,
-  };
+  const event = decision.event.payload;
   const fingerprint = requestFingerprint(request);
   // Encoded before the transaction: an event that breaks its contract never gets near the database.
-  const message = eventMessage(codec, config.prefix, 'OrderCreated', event, {
+  const message = eventMessage(codec, config.prefix, decision.event.type, event, {
     'x-correlation-id': correlationId,
     'x-origin-ts': String(Date.now()),
   });

@@ -6,6 +6,7 @@ export * from './config';
 export * from './consumer';
 export * from './db';
 export * from './defaults';
+export * from './envelope';
 export * from './errors';
 export * from './http';
 export * from './kafka';

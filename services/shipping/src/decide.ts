@@ -1,4 +1,5 @@
-// Shipping's rules as pure functions; the clock is passed in.
+// Shipping's rules as pure functions; the clock and ids are passed in.
+import { envelope, type InventoryReserved, type Produced, type Stamps } from '@orderflow/shared';
 
 export type Carrier = 'PostNL' | 'DHL Freight';
 
@@ -13,4 +14,21 @@ export function pickupDate(now: Date): Date {
   const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, 9));
   while (day.getUTCDay() === 0 || day.getUTCDay() === 6) day.setUTCDate(day.getUTCDate() + 1);
   return day;
+}
+
+/** When InventoryReserved: ShippingScheduled with a new shipment, its carrier and pickup date. */
+export function decideShipment(reserved: InventoryReserved, stamps: Stamps): Produced<'shipping'> {
+  const base = envelope(reserved.orderId, stamps);
+  return {
+    type: 'ShippingScheduled',
+    payload: {
+      ...base,
+      customerId: reserved.customerId,
+      email: reserved.email ?? null,
+      shipmentId: stamps.newId(),
+      carrier: chooseCarrier(reserved.items),
+      scheduledFor: pickupDate(new Date(base.occurredAt)).toISOString(),
+      items: reserved.items,
+    },
+  };
 }

@@ -1,7 +1,6 @@
 // shipping: schedules a shipment for every reserved order.
-import { randomUUID } from 'node:crypto';
-import { defineService, serviceModule, visible } from '@orderflow/shared';
-import { chooseCarrier, pickupDate } from './decide';
+import { LIVE_STAMPS, defineService, serviceModule, visible } from '@orderflow/shared';
+import { decideShipment } from './decide';
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS shipments (
@@ -32,16 +31,10 @@ export const shipping = defineService('shipping', {
     // One INSERT for the run; the shipment ids it returns are the orders scheduled now.
     InventoryReserved: {
       async batch(items, tx) {
-        const now = new Date();
         const shipments = items.map(({ event: reserved, ctx }) => ({
           reserved,
           ctx,
-          shipment: {
-            shipmentId: randomUUID(),
-            carrier: chooseCarrier(reserved.items),
-            scheduledFor: pickupDate(now).toISOString(),
-            items: reserved.items,
-          },
+          scheduled: decideShipment(reserved, LIVE_STAMPS),
         }));
         const { rows } = await tx.query<{ shipment_id: string }>(
           `INSERT INTO shipments (order_id, shipment_id, carrier, scheduled_for, items, customer_id)
@@ -49,29 +42,23 @@ export const shipping = defineService('shipping', {
            ON CONFLICT (order_id) DO NOTHING RETURNING shipment_id`,
           [
             shipments.map((s) => s.reserved.orderId),
-            shipments.map((s) => s.shipment.shipmentId),
-            shipments.map((s) => s.shipment.carrier),
-            shipments.map((s) => s.shipment.scheduledFor),
-            shipments.map((s) => JSON.stringify(s.shipment.items)),
+            shipments.map((s) => s.scheduled.payload.shipmentId),
+            shipments.map((s) => s.scheduled.payload.carrier),
+            shipments.map((s) => s.scheduled.payload.scheduledFor),
+            shipments.map((s) => JSON.stringify(s.scheduled.payload.items)),
             shipments.map((s) => s.reserved.customerId),
           ],
         );
         const scheduled = new Set(rows.map((r) => r.shipment_id));
-        for (const { reserved, ctx, shipment } of shipments) {
+        for (const { reserved, ctx, scheduled: event } of shipments) {
           const { log, publish } = ctx;
-          if (!scheduled.has(shipment.shipmentId)) {
+          if (!scheduled.has(event.payload.shipmentId)) {
             log.info(`Shipping skipped duplicate InventoryReserved for orderId ${reserved.orderId}`);
             continue;
           }
-          publish('ShippingScheduled', {
-            eventId: randomUUID(),
-            orderId: reserved.orderId,
-            occurredAt: now.toISOString(),
-            customerId: reserved.customerId,
-            email: reserved.email ?? null,
-            ...shipment,
-          });
-          log.info({ carrier: shipment.carrier, scheduledFor: shipment.scheduledFor }, 'shipment scheduled');
+          publish(event.type, event.payload);
+          const { carrier, scheduledFor } = event.payload;
+          log.info({ carrier, scheduledFor }, 'shipment scheduled');
         }
       },
     },
