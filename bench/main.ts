@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Pool } from 'pg';
+import { withStackBrokers } from '../scripts/stack/brokers';
 import { DEFAULTS, STACK_VERSIONS, TOPIC_DEFAULTS } from '@orderflow/shared';
 import { closedLoop, openLoop, type LoadResult, type Request } from './lib/load';
 import { generateIssuerKey, startIssuer } from '../scripts/auth/issuer';
@@ -573,7 +574,7 @@ async function main(): Promise<void> {
     }),
   );
   const stack = {
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? DEFAULTS.KAFKA_BROKERS,
+    KAFKA_BROKERS: withStackBrokers().KAFKA_BROKERS!,
     SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
     DATABASE_URL: process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL,
     ...issuer.serviceEnv(),

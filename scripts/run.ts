@@ -12,6 +12,8 @@ import { prettyFactory } from 'pino-pretty';
 import { DEFAULT_PORTS, SERVICE_NAMES, serviceCommand, type ServiceName } from '../services/shared/src';
 import { localAuthEnv, spawnIssuer, tokenHelp } from './auth/local';
 import { ensureBuilt } from './build';
+import { withStackBrokers } from './stack/brokers';
+import { zipkinExportEnv } from './stack/zipkin';
 
 const ROOT = join(__dirname, '..');
 const STATE_DIR = join(ROOT, '.stack');
@@ -42,7 +44,8 @@ function portOf(service: ServiceName): number {
 function spawnService(service: ServiceName, stdio: 'pipe' | number, detached: boolean): ChildProcess {
   return spawn(process.execPath, serviceCommand(service), {
     cwd: ROOT,
-    env: { ...localAuthEnv(), ...process.env, PORT: String(portOf(service)) },
+    // After `stack:up -- --tracing`, spans go to the stack's Zipkin with nothing more to set.
+    env: { ...localAuthEnv(), ...withStackBrokers(), ...zipkinExportEnv(), PORT: String(portOf(service)) },
     stdio: ['ignore', stdio, stdio],
     detached,
   });

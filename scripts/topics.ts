@@ -7,13 +7,15 @@ import {
   TOPIC_DEFAULTS,
   createKafka,
   createLogger,
-  ensureTopics,
+  ensureTopicsReport,
   groupOf,
   platformTopics,
   type Env,
+  type Replication,
   type TopicSpec,
 } from '../services/shared/src';
 import { readCommandConfig, type CommandConfig } from './config';
+import { withStackBrokers } from './stack/brokers';
 
 /** The settings of `topics:create`: those of every command (scripts/config.ts). */
 export type TopicsConfig = Pick<CommandConfig, 'kafka' | 'prefix' | 'logLevel'>;
@@ -30,25 +32,40 @@ export function plannedTopics(prefix: string): TopicSpec[] {
   );
 }
 
-export async function createTopics(config: TopicsConfig): Promise<{ created: string[]; existed: string[] }> {
+export interface TopicsCreated {
+  created: string[];
+  existed: string[];
+  replication: Replication;
+  /** Existing topics with less replication than configured (left as they are). */
+  warnings: string[];
+}
+
+export async function createTopics(config: TopicsConfig): Promise<TopicsCreated> {
   const logger = createLogger({ service: 'topics', level: config.logLevel });
   const kafka = createKafka(config.kafka, 'orderflow-topics', logger);
   const planned = plannedTopics(config.prefix);
-  const created = await ensureTopics(kafka, planned);
+  const { created, replication, warnings } = await ensureTopicsReport(kafka, planned, {
+    replication: config.kafka.replication,
+    warn: () => undefined, // printed by main, after the list
+  });
   const existed = planned.map((t) => t.topic).filter((topic) => !created.includes(topic));
-  return { created, existed };
+  return { created, existed, replication, warnings };
 }
 
 async function main(): Promise<void> {
-  const config = readTopicsConfig(process.env);
+  const config = readTopicsConfig(withStackBrokers());
   const prefix = config.prefix ? ` under prefix "${config.prefix}"` : '';
   console.log(`topics on ${config.kafka.brokers.join(',')}${prefix}:`);
-  const { created, existed } = await createTopics(config);
+  const { created, existed, replication, warnings } = await createTopics(config);
+  console.log(
+    `  replication factor ${replication.factor} (KAFKA_REPLICATION_FACTOR), min.insync.replicas ${replication.minInsync} (KAFKA_MIN_INSYNC_REPLICAS)`,
+  );
   const partitions = new Map(plannedTopics(config.prefix).map((t) => [t.topic, t.partitions]));
   for (const topic of created) {
     console.log(`  created  ${topic} (${partitions.get(topic) ?? TOPIC_DEFAULTS.partitions} partitions)`);
   }
   for (const topic of existed) console.log(`  existed  ${topic}`);
+  for (const warning of warnings) console.warn(`  WARNING  ${warning}`);
   console.log(`${created.length} created, ${existed.length} already existed`);
 }
 

@@ -18,6 +18,7 @@ import {
   type ServiceName,
 } from '../../services/shared/src';
 import { headersAsText, kafkaFor, readOpsConfig, runCommand, UsageError, withPrefix } from './common';
+import { withStackBrokers } from '../stack/brokers';
 
 const USAGE = `usage: npm run dlq:replay -- <group> [--dry-run]
   <group>  the consumer group whose DLQ to replay, e.g. orderflow.billing (or just billing);
@@ -174,7 +175,7 @@ async function main(): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   if (parsed.positionals.length !== 1) throw new UsageError('dlq:replay takes one consumer group');
-  const config = readOpsConfig(process.env);
+  const config = readOpsConfig(withStackBrokers());
   const group = groupOfArgument(parsed.positionals[0]!, config.prefix);
   const report = await replayDlq(kafkaFor(config, 'dlq-replay'), group, {
     dryRun: parsed.values['dry-run'] === true,

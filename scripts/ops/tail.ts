@@ -22,6 +22,7 @@ import {
   UsageError,
   withPrefix,
 } from './common';
+import { withStackBrokers } from '../stack/brokers';
 
 const USAGE = `usage: npm run events:tail -- <topic> [--from-beginning]
   <topic>  e.g. orders.events, billing.events, orderflow.billing.dlq (TOPIC_PREFIX is added)`;
@@ -52,7 +53,7 @@ export async function describeMessage(
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCli(process.argv.slice(2));
-  const config = readOpsConfig(process.env);
+  const config = readOpsConfig(withStackBrokers());
   const topic = withPrefix(positionals[0]!, config.prefix);
   const fromBeginning = values['from-beginning'] === true;
   const kafka = kafkaFor(config, 'events-tail');

@@ -1,12 +1,23 @@
-// npm run stack:up | stack:down [-- --wipe] | stack:status
+// npm run stack:up [-- --brokers 1|3] [--tracing] | stack:down [-- --wipe] | stack:status
 import { stackDown, stackStatus, stackUp, StackError } from './stack';
 
-const USAGE = 'usage: tsx scripts/stack/cli.ts up | down [--wipe] | status';
+const USAGE = 'usage: tsx scripts/stack/cli.ts up [--brokers 1|3] [--tracing] | down [--wipe] | status';
+
+/** `--brokers 3` or `--brokers=3`; undefined keeps the stack's last choice. */
+function brokersFlag(flags: string[]): number | undefined {
+  const at = flags.findIndex((f) => f === '--brokers' || f.startsWith('--brokers='));
+  if (at < 0) return undefined;
+  const raw = flags[at]!.includes('=') ? flags[at]!.split('=')[1] : flags[at + 1];
+  const n = Number(raw);
+  if (!Number.isInteger(n))
+    throw new StackError(`--brokers needs a number (1 or 3), got ${raw ?? 'nothing'}`);
+  return n;
+}
 
 async function main(command: string | undefined, flags: string[]): Promise<void> {
   switch (command) {
     case 'up':
-      return stackUp();
+      return stackUp({ brokers: brokersFlag(flags), tracing: flags.includes('--tracing') });
     case 'down':
       return stackDown({ wipe: flags.includes('--wipe') });
     case 'status':

@@ -1,6 +1,6 @@
-// Apache Kafka as one KRaft node (broker + controller) for development and tests: jars from
-// Maven Central, storage formatted once, a generated server.properties, ready when an admin
-// client can fetch the cluster's metadata.
+// Apache Kafka as KRaft nodes (each broker + controller) for development and tests: jars from
+// Maven Central, storage formatted once per node, a generated server.properties per node, a node
+// ready when an admin client on its port sees it in the cluster's metadata.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { findJava, requireMaven } from './java';
 import { runMaven } from './fetch';
 import { runQuiet, spawnDetached, type Tracked } from './process';
+import { internalReplication, type KafkaNode } from './cluster';
 import { ROOT, type KafkaSettings } from './settings';
 
 export const KAFKA_MIN_JAVA = 17;
@@ -42,27 +43,29 @@ export async function fetchKafka(k: KafkaSettings): Promise<void> {
   renameSync(partial, libsOf(k));
 }
 
-function writeConfig(k: KafkaSettings): void {
+function writeConfig(k: KafkaNode): void {
+  const internal = internalReplication(k.count);
   mkdirSync(dirname(k.serverProperties), { recursive: true });
   mkdirSync(k.dataDir, { recursive: true });
   const server: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.voters': `1@127.0.0.1:${k.controllerPort}`,
+    'node.id': k.id,
+    'controller.quorum.voters': k.voters,
     listeners: `PLAINTEXT://127.0.0.1:${k.port},CONTROLLER://127.0.0.1:${k.controllerPort}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${k.port}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     'log.dirs': k.dataDir,
-    // A development broker: one replica of everything, topics only from the topic table.
+    // One broker: one replica of everything. A cluster: three replicas, min ISR 2, so losing one
+    // node loses nothing and blocks nothing. Topics come only from the topic table.
     'num.partitions': 6,
-    'default.replication.factor': 1,
-    'min.insync.replicas': 1,
-    'offsets.topic.replication.factor': 1,
+    'default.replication.factor': internal.replicas,
+    'min.insync.replicas': internal.minIsr,
+    'offsets.topic.replication.factor': internal.replicas,
     'offsets.topic.num.partitions': 10,
-    'transaction.state.log.replication.factor': 1,
-    'transaction.state.log.min.isr': 1,
+    'transaction.state.log.replication.factor': internal.replicas,
+    'transaction.state.log.min.isr': internal.minIsr,
     'group.initial.rebalance.delay.ms': 0,
     // After a crash the restarted broker waits out its old registration: keep that short.
     'broker.heartbeat.interval.ms': 1_000,
@@ -79,7 +82,7 @@ function writeConfig(k: KafkaSettings): void {
       .map(([key, value]) => `${key}=${value}`)
       .join('\n')}\n`,
   );
-  // Everything goes to stdout, which the stack appends to .stack/logs/kafka.log.
+  // Everything goes to stdout, which the stack appends to .stack/logs/kafka[-<n>].log.
   writeFileSync(
     k.log4jProperties,
     [
@@ -99,7 +102,7 @@ function writeConfig(k: KafkaSettings): void {
 /** ORDERFLOW_KAFKA_SASL=scram: clients (and the broker itself) log in with SCRAM-SHA-256; with
  * ORDERFLOW_KAFKA_TLS_*, the listener speaks TLS. The controller listener stays local and plain.
  * The SCRAM user is created when the storage is formatted. */
-function secureListener(k: KafkaSettings): Record<string, string> {
+function secureListener(k: KafkaNode): Record<string, string> {
   const protocol = `${k.sasl ? 'SASL_' : ''}${k.tls ? 'SSL' : 'PLAINTEXT'}`;
   const name = protocol.toLowerCase();
   const props: Record<string, string> = {
@@ -124,15 +127,15 @@ function secureListener(k: KafkaSettings): Record<string, string> {
   return props;
 }
 
-/** Writes the config, formats the storage on first use, and starts the broker detached;
- * `marker` is an extra JVM argument that tells our process from any other. */
-export function startKafka(k: KafkaSettings, marker: string): Tracked {
+/** Writes the config, formats the storage on first use, and starts the node detached;
+ * `marker` is an extra JVM argument that tells our process from any other. Every node of a
+ * cluster is formatted with the same `clusterId`. */
+export function startKafka(k: KafkaNode, marker: string, clusterId: string): Tracked {
   const java = findJava(KAFKA_MIN_JAVA, `Kafka ${k.version}`);
   writeConfig(k);
   const classpath = `${libsOf(k)}/*`;
   const log4j = `-Dlog4j.configuration=file:${k.log4jProperties}`;
   if (!existsSync(join(k.dataDir, 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url');
     runQuiet(
       java.bin,
       [
@@ -156,8 +159,9 @@ export function startKafka(k: KafkaSettings, marker: string): Tracked {
   return spawnDetached({
     command: java.bin,
     args: [
-      '-Xms256m',
-      '-Xmx512m',
+      // Three nodes share the machine with everything else: a smaller heap each.
+      k.count > 1 ? '-Xms128m' : '-Xms256m',
+      k.count > 1 ? '-Xmx384m' : '-Xmx512m',
       '-XX:+UseG1GC',
       '-XX:MaxGCPauseMillis=20',
       '-Djava.awt.headless=true',
@@ -173,8 +177,12 @@ export function startKafka(k: KafkaSettings, marker: string): Tracked {
   });
 }
 
-/** Ready when an admin client fetches the cluster's metadata and sees this broker. */
-export async function kafkaReady(k: KafkaSettings): Promise<boolean> {
+/** A fresh cluster id for formatting storage. */
+export const newClusterId = (): string => randomBytes(16).toString('base64url');
+
+/** Ready when an admin client on this node's port fetches the cluster's metadata, a controller
+ * is elected and this node is among the brokers. */
+export async function kafkaReady(k: KafkaNode): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'orderflow-stack',
     brokers: [k.brokers],
@@ -189,7 +197,7 @@ export async function kafkaReady(k: KafkaSettings): Promise<boolean> {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    return cluster.brokers.some((b) => b.nodeId === k.id) && cluster.controller !== null;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

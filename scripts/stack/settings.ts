@@ -11,6 +11,8 @@ export interface KafkaSettings {
   version: string;
   port: number;
   controllerPort: number;
+  /** KAFKA_CONTROLLER_PORT when set: a cluster's first controller port (else KAFKA_PORT + brokers). */
+  clusterControllerPort?: number;
   /** `.stack/kafka-<version>`: libs/ holds the jars Maven fetched. */
   home: string;
   dataDir: string;
@@ -87,6 +89,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     version: kafkaVersion,
     port: kafkaPort,
     controllerPort: port('KAFKA_CONTROLLER_PORT', DEFAULT_PORTS.kafkaController),
+    clusterControllerPort: env.KAFKA_CONTROLLER_PORT ? port('KAFKA_CONTROLLER_PORT', 0) : undefined,
     home: join(stackDir, `kafka-${kafkaVersion}`),
     dataDir: join(dataDir, 'kafka'),
     logFile: join(logsDir, 'kafka.log'),

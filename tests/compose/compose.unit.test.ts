@@ -217,6 +217,7 @@ describe('docker-compose.yml', () => {
         'DATABASE_URL',
         'SMTP_URL',
         'AUTH_JWKS_URL',
+        'OTEL_EXPORTER_OTLP_ENDPOINT',
       ]) {
         if (!env[variable]) continue;
         const url = new URL(env[variable]);
@@ -228,6 +229,19 @@ describe('docker-compose.yml', () => {
       ({ host, port }) => !compose.services[host] || !containerPortsOf(host).includes(port),
     );
     expect(unreachable).toEqual([]);
+  });
+
+  it("sends every service's spans to Jaeger over OTLP/HTTP, each under its own service name", () => {
+    for (const name of SERVICE_NAMES) {
+      const { tracing } = READERS[name](envOf(name));
+      expect({ name, ...tracing }).toMatchObject({
+        name,
+        exporter: 'otlp',
+        endpoint: 'http://jaeger:4318/v1/traces',
+        serviceName: name,
+      });
+    }
+    expect(publishedPorts('jaeger').map((p) => p.container)).toEqual([16686, 4318]);
   });
 
   it("reaches Confluent's registry at its root, not at Apicurio's compatibility path", () => {

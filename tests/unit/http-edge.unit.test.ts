@@ -6,7 +6,9 @@ import {
   createLogger,
   createMetrics,
   listen,
+  readJsonBody,
   Router,
+  StoppingError,
   type HttpServer,
   type RateLimit,
   type Readiness,
@@ -68,6 +70,40 @@ test('with the limit at 0 nothing is limited', async () => {
     Array.from({ length: 50 }, () => fetch(`${url}/nope`).then((r) => r.status)),
   );
   expect(new Set(other)).toEqual(new Set([404]));
+});
+
+test('no route, a body too large, a body not JSON and a stopping service each answer their status with a JSON body naming it', async () => {
+  const url = await serve(undefined, (r) => {
+    r.post('/echo', async (ctx) => void (ctx.body = await readJsonBody(ctx, '1kb')));
+    r.get('/draining', () => {
+      throw new StoppingError('orders is stopping; try another instance');
+    });
+  });
+  const answer = async (path: string, init?: RequestInit) => {
+    const res = await fetch(`${url}${path}`, init);
+    return { status: res.status, body: await res.json() };
+  };
+  const json = { 'content-type': 'application/json' };
+  expect(await answer('/nope')).toEqual({
+    status: 404,
+    body: { error: { code: 'NOT_FOUND', message: 'no route for GET /nope' } },
+  });
+  expect(
+    await answer('/echo', { method: 'POST', headers: json, body: JSON.stringify({ a: 'x'.repeat(2048) }) }),
+  ).toEqual({
+    status: 413,
+    body: { error: { code: 'PAYLOAD_TOO_LARGE', message: 'body exceeds 1kb' } },
+  });
+  expect(
+    await answer('/echo', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }),
+  ).toEqual({
+    status: 415,
+    body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' } },
+  });
+  expect(await answer('/draining')).toEqual({
+    status: 503,
+    body: { error: { code: 'STOPPING', message: 'orders is stopping; try another instance' } },
+  });
 });
 
 test('an unexpected error is a 500 saying only "internal error": no message, no stack trace', async () => {

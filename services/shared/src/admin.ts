@@ -1,42 +1,155 @@
 // Topic creation from the one topic table; used by `npm run topics:create`, by services at
-// startup (for the topics they touch) and by tests (under their own prefix).
+// startup (for the topics they touch) and by tests (under their own prefix). Replication comes
+// from configuration (KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS) or the cluster's size.
 import type { Admin, Kafka } from 'kafkajs';
 import { setTimeout as pause } from 'node:timers/promises';
+import type { ReplicationWanted } from './config';
 import { SERVICES, SERVICE_NAMES, TOPIC_DEFAULTS, dlqTopicOf } from './topics';
 
 const LEADERS_TIMEOUT_MS = 30_000;
+/** kafkajs's ConfigResourceTypes.TOPIC (its enum is not exported as a value under every build). */
+const TOPIC_RESOURCE = 2;
 
 export interface TopicSpec {
   topic: string;
   partitions?: number;
 }
 
+export interface Replication {
+  factor: number;
+  minInsync: number;
+}
+
+/**
+ * What configuration asks for, with defaults from the cluster: the smaller of 3 and the brokers
+ * it reports, and min ISR one less than that (at least 1), so one broker may be lost without
+ * losing a write or refusing one.
+ */
+export function replicationFor(wanted: ReplicationWanted, brokers: number): Replication {
+  const factor = wanted.factor ?? Math.min(3, brokers);
+  if (factor > brokers) {
+    throw new Error(
+      `KAFKA_REPLICATION_FACTOR=${factor} needs ${factor} brokers; the cluster reports ${brokers}`,
+    );
+  }
+  const minInsync = wanted.minInsync ?? Math.max(1, factor - 1);
+  if (minInsync > factor) {
+    throw new Error(`KAFKA_MIN_INSYNC_REPLICAS=${minInsync} is more than the replication factor ${factor}`);
+  }
+  return { factor, minInsync };
+}
+
+export interface EnsureOptions {
+  replication?: ReplicationWanted;
+  /** Where a topic that exists with less replication than configured is reported. */
+  warn?: (message: string) => void;
+}
+
+export interface Ensured {
+  created: string[];
+  replication: Replication;
+  /** One line per existing topic and setting below what is configured; nothing is changed. */
+  warnings: string[];
+}
+
 /** Creates the topics that do not exist yet; returns the names it created. */
-export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<string[]> {
+export async function ensureTopics(
+  kafka: Kafka,
+  specs: TopicSpec[],
+  options: EnsureOptions = {},
+): Promise<string[]> {
+  return (await ensureTopicsReport(kafka, specs, options)).created;
+}
+
+/** Creates the topics that do not exist yet with the configured replication, and warns (never
+ * recreates) where an existing topic has fewer replicas or a lower min.insync.replicas. */
+export async function ensureTopicsReport(
+  kafka: Kafka,
+  specs: TopicSpec[],
+  options: EnsureOptions = {},
+): Promise<Ensured> {
+  const warn = options.warn ?? ((message: string) => console.warn(message));
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const { brokers } = await admin.describeCluster();
+    const replication = replicationFor(options.replication ?? {}, brokers.length);
     const existing = new Set(await admin.listTopics());
-    const missing = [...new Map(specs.map((s) => [s.topic, s])).values()].filter(
-      (s) => !existing.has(s.topic),
-    );
-    if (missing.length === 0) return [];
+    const unique = [...new Map(specs.map((s) => [s.topic, s])).values()];
+    const missing = unique.filter((s) => !existing.has(s.topic));
     // kafkajs's own waitForLeaders gives up when a new topic's metadata briefly answers
     // UNKNOWN_TOPIC_OR_PARTITION (seen on a freshly started broker); wait for leaders here.
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: missing.map(({ topic, partitions = TOPIC_DEFAULTS.partitions }) => ({
-        topic,
-        numPartitions: partitions,
-        replicationFactor: TOPIC_DEFAULTS.replicationFactor,
-        configEntries: [{ name: 'retention.ms', value: String(TOPIC_DEFAULTS.retentionMs) }],
-      })),
-    });
-    const created = missing.map((s) => s.topic);
-    await waitForLeaders(admin, created);
-    return created;
+    const madeNow =
+      missing.length > 0 &&
+      (await admin.createTopics({
+        waitForLeaders: false,
+        topics: missing.map(({ topic, partitions = TOPIC_DEFAULTS.partitions }) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor: replication.factor,
+          configEntries: [
+            { name: 'retention.ms', value: String(TOPIC_DEFAULTS.retentionMs) },
+            { name: 'min.insync.replicas', value: String(replication.minInsync) },
+          ],
+        })),
+      }));
+    // false: another client created them first (the broker asked for the list had not heard yet).
+    const created = madeNow ? missing.map((s) => s.topic) : [];
+    const present = unique.map((s) => s.topic).filter((topic) => !created.includes(topic));
+    const warnings = await shortfalls(admin, present, replication);
+    for (const warning of warnings) warn(warning);
+    if (created.length > 0) await waitForLeaders(admin, created);
+    return { created, replication, warnings };
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Existing topics with fewer replicas or a lower min.insync.replicas than `want`. */
+async function shortfalls(admin: Admin, topics: string[], want: Replication): Promise<string[]> {
+  if (topics.length === 0) return [];
+  const warnings: string[] = [];
+  const metadata = (await retrying(() => admin.fetchTopicMetadata({ topics }))).topics;
+  for (const { name, partitions } of metadata) {
+    const replicas = Math.min(...partitions.map((p) => p.replicas.length));
+    if (replicas < want.factor) {
+      warnings.push(
+        `topic ${name} has ${replicas} replica(s), fewer than the replication factor ${want.factor} (KAFKA_REPLICATION_FACTOR): left as it is; add replicas with kafka-reassign-partitions`,
+      );
+    }
+  }
+  const { resources } = await retrying(() =>
+    admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({
+        type: TOPIC_RESOURCE,
+        name,
+        configNames: ['min.insync.replicas'],
+      })),
+    }),
+  );
+  for (const { resourceName, configEntries } of resources) {
+    const value = Number(configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue);
+    if (value < want.minInsync) {
+      warnings.push(
+        `topic ${resourceName} has min.insync.replicas=${value}, lower than ${want.minInsync} (KAFKA_MIN_INSYNC_REPLICAS): left as it is; raise it with kafka-configs --alter --add-config min.insync.replicas=${want.minInsync}`,
+      );
+    }
+  }
+  return warnings;
+}
+
+/** Asks again while a broker briefly does not know a topic that was just created (by another
+ * client, through another broker): a cluster's brokers learn of new topics one by one. */
+async function retrying<T>(ask: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await ask();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await pause(100);
+    }
   }
 }
 

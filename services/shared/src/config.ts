@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors';
 import { DEFAULTS } from './defaults';
 import type { AuthSettings } from './auth/middleware';
+import { SAMPLERS, TRACE_EXPORTERS, type TracingConfig } from './tracing/settings';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -69,6 +70,12 @@ const parsers = {
       if (!pattern.test(raw)) throw `must be ${what}, got "${raw.slice(0, 80)}"`;
       return raw;
     },
+  ratio: (raw: string): number => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+      throw `must be a number from 0 to 1, got "${raw}"`;
+    return n;
+  },
   bool: (raw: string): boolean => {
     if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
     if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
@@ -80,6 +87,7 @@ export const env = {
   text: (fallback?: string) => required(parsers.text, fallback),
   optionalText: () => optional(parsers.text),
   int: (min: number, max: number, fallback?: number) => required(parsers.int(min, max), fallback),
+  optionalInt: (min: number, max: number) => optional(parsers.int(min, max)),
   // 0 asks the OS for a free port (tests run many services side by side).
   port: (fallback?: number) => required(parsers.int(0, 65535), fallback),
   optionalPort: () => optional(parsers.int(0, 65535)),
@@ -89,6 +97,7 @@ export const env = {
   oneOf: <T extends string>(allowed: T[], fallback?: T) => required(parsers.oneOf(...allowed), fallback),
   optionalOneOf: <T extends string>(allowed: T[]) => optional(parsers.oneOf(...allowed)),
   bool: (fallback = false) => required(parsers.bool, fallback),
+  ratio: (fallback?: number) => required(parsers.ratio, fallback),
   matching: (pattern: RegExp, what: string, fallback?: string) =>
     required(parsers.matching(pattern, what), fallback),
 };
@@ -144,6 +153,10 @@ export const commonSpec = {
   KAFKA_SSL_CERT: env.optionalText(),
   KAFKA_SSL_KEY: env.optionalText(),
   KAFKA_SESSION_TIMEOUT_MS: env.int(6_000, 300_000, 30_000),
+  // Unset: the smaller of 3 and the brokers the cluster reports, and replication factor − 1 (at
+  // least 1), decided when topics are created (services/shared/src/admin.ts).
+  KAFKA_REPLICATION_FACTOR: env.optionalInt(1, 32),
+  KAFKA_MIN_INSYNC_REPLICAS: env.optionalInt(1, 32),
   SCHEMA_REGISTRY_URL: env.url(['http:', 'https:'], DEFAULTS.SCHEMA_REGISTRY_URL),
   SCHEMA_REGISTRY_USERNAME: env.optionalText(),
   SCHEMA_REGISTRY_PASSWORD: env.optionalText(),
@@ -170,6 +183,13 @@ export const commonSpec = {
   // Test-only: every consumed chunk waits this long inside its transaction (a slow consumer).
   ORDERFLOW_TEST_HANDLER_DELAY_MS: env.int(0, 600_000, 0),
   LOG_LEVEL: env.oneOf([...LOG_LEVELS], 'info'),
+  // OpenTelemetry's own variables (one exporter, not a list); off unless an exporter is named.
+  OTEL_TRACES_EXPORTER: env.oneOf([...TRACE_EXPORTERS], 'none'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.url(['http:', 'https:'], 'http://localhost:4318'),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: env.url(['http:', 'https:'], 'http://localhost:9411/api/v2/spans'),
+  OTEL_SERVICE_NAME: env.optionalText(),
+  OTEL_TRACES_SAMPLER: env.oneOf([...SAMPLERS], 'parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: env.ratio(1),
 };
 
 export interface KafkaConfig {
@@ -179,6 +199,14 @@ export interface KafkaConfig {
   sasl?: { mechanism: (typeof SASL)[number]; username: string; password: string };
   /** How long the group waits for a silent member before rebalancing without it. */
   sessionTimeoutMs?: number;
+  /** Of every topic orderflow creates; unset parts take the cluster's defaults (see admin.ts). */
+  replication?: ReplicationWanted;
+}
+
+/** KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS as configured (undefined: default). */
+export interface ReplicationWanted {
+  factor?: number;
+  minInsync?: number;
 }
 
 export interface ServiceConfig {
@@ -199,6 +227,7 @@ export interface ServiceConfig {
   /** Absent when read without `{ auth: true }`: such a config cannot start a service. */
   auth?: AuthSettings;
   logLevel: (typeof LOG_LEVELS)[number];
+  tracing: TracingConfig;
   /** Test-only (ORDERFLOW_TEST_HANDLER_DELAY_MS): makes this consumer slow on purpose. Off (0) by default. */
   testHandlerDelayMs?: number;
 }
@@ -252,6 +281,15 @@ export function loadServiceConfig<S extends Spec>(
   ) {
     problems.push('KAFKA_SSL_CERT and KAFKA_SSL_KEY must be set together');
   }
+  if (
+    raw?.KAFKA_MIN_INSYNC_REPLICAS !== undefined &&
+    raw.KAFKA_REPLICATION_FACTOR !== undefined &&
+    raw.KAFKA_MIN_INSYNC_REPLICAS > raw.KAFKA_REPLICATION_FACTOR
+  ) {
+    problems.push(
+      `KAFKA_MIN_INSYNC_REPLICAS=${raw.KAFKA_MIN_INSYNC_REPLICAS} is more than KAFKA_REPLICATION_FACTOR=${raw.KAFKA_REPLICATION_FACTOR}: no write could ever succeed`,
+    );
+  }
   if ((source.DATABASE_SSL_CA || source.DATABASE_SSL_CA_FILE) && raw && !raw.DATABASE_SSL)
     problems.push('DATABASE_SSL_CA needs DATABASE_SSL=true');
   if (auth && raw?.AUTH_MODE === 'jwt') {
@@ -272,6 +310,7 @@ export function loadServiceConfig<S extends Spec>(
       ssl:
         raw.KAFKA_SSL && Object.values(kafkaTls).some(Boolean) ? withoutUndefined(kafkaTls) : raw.KAFKA_SSL,
       sessionTimeoutMs: raw.KAFKA_SESSION_TIMEOUT_MS,
+      replication: { factor: raw.KAFKA_REPLICATION_FACTOR, minInsync: raw.KAFKA_MIN_INSYNC_REPLICAS },
       sasl: raw.KAFKA_SASL_MECHANISM
         ? {
             mechanism: raw.KAFKA_SASL_MECHANISM,
@@ -308,6 +347,19 @@ export function loadServiceConfig<S extends Spec>(
             clockSkewSeconds: raw.AUTH_CLOCK_SKEW_SECONDS,
           },
     logLevel: raw.LOG_LEVEL,
+    tracing: {
+      exporter: raw.OTEL_TRACES_EXPORTER,
+      // The OTLP variable names the collector's base URL; traces go to its /v1/traces.
+      endpoint:
+        raw.OTEL_TRACES_EXPORTER === 'otlp'
+          ? `${raw.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`
+          : raw.OTEL_TRACES_EXPORTER === 'zipkin'
+            ? raw.OTEL_EXPORTER_ZIPKIN_ENDPOINT
+            : undefined,
+      serviceName: raw.OTEL_SERVICE_NAME ?? service,
+      sampler: raw.OTEL_TRACES_SAMPLER,
+      samplerRatio: raw.OTEL_TRACES_SAMPLER_ARG,
+    },
     testHandlerDelayMs: raw.ORDERFLOW_TEST_HANDLER_DELAY_MS,
     own,
   };

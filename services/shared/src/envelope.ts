@@ -12,7 +12,7 @@ export interface Stamps {
 /** The real clock and random UUIDs: what the services run with. */
 export const LIVE_STAMPS: Stamps = { now: () => new Date(), newId: () => randomUUID() };
 
-export interface Envelope {
+interface Envelope {
   eventId: string;
   orderId: string;
   occurredAt: string;

@@ -22,45 +22,59 @@ export class OrderflowError extends Error {
   }
 }
 
-/** A client's request is malformed or violates its schema (400). */
-export class ValidationError extends OrderflowError {
-  override readonly code = 'VALIDATION_FAILED';
-  override readonly status = 400;
-  override readonly expose = true;
+/** A base for errors whose message a client may see, answered with `status`. */
+function shownToClient(code: string, status: number) {
+  return class extends OrderflowError {
+    override readonly code = code;
+    override readonly status = status;
+    override readonly expose = true;
+  };
 }
 
-export class NotFoundError extends OrderflowError {
-  override readonly code = 'NOT_FOUND';
-  override readonly status = 404;
-  override readonly expose = true;
+/** A client's request is malformed or violates its schema (400). */
+export class ValidationError extends shownToClient('VALIDATION_FAILED', 400) {}
+
+/** No such route, or no such thing at that route (404). */
+export class NotFoundError extends shownToClient('NOT_FOUND', 404) {}
+
+/** The body is larger than the route accepts (413). */
+export class PayloadTooLargeError extends shownToClient('PAYLOAD_TOO_LARGE', 413) {}
+
+/** The body is not in the media type the route reads (415). */
+export class UnsupportedMediaTypeError extends shownToClient('UNSUPPORTED_MEDIA_TYPE', 415) {}
+
+/** The client is over its rate limit (429); the answer says when to come back. */
+export class TooManyRequestsError extends shownToClient('TOO_MANY_REQUESTS', 429) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }
+
+/**
+ * Work abandoned because the process is stopping: it is redelivered (Kafka) or may be retried
+ * against another instance (HTTP, 503). Not retriable here: retrying in a stopping process
+ * would only delay the stop.
+ */
+export class StoppingError extends shownToClient('STOPPING', 503) {}
 
 /** The request contradicts what was already accepted under the same identity (409). */
-export class ConflictError extends OrderflowError {
-  override readonly code = 'CONFLICT';
-  override readonly status = 409;
-  override readonly expose = true;
-}
+export class ConflictError extends shownToClient('CONFLICT', 409) {}
 
-/** The value when there is one; otherwise a 404 naming what was looked for. */
-export function found<T>(value: T | undefined, what: string): T {
+/** The value when there is one; otherwise throws a 404 naming what was looked for. */
+export function orNotFound<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new NotFoundError(`no ${what}`);
   return value;
 }
 
 /** Well-formed, but refers to things the platform does not know (422). */
-export class UnprocessableError extends OrderflowError {
-  override readonly code = 'UNPROCESSABLE';
-  override readonly status = 422;
-  override readonly expose = true;
-}
+export class UnprocessableError extends shownToClient('UNPROCESSABLE', 422) {}
 
 /** A dependency (database, broker, registry) is unreachable; retrying later may work. */
-export class UnavailableError extends OrderflowError {
-  override readonly code = 'UNAVAILABLE';
+export class UnavailableError extends shownToClient('UNAVAILABLE', 503) {
   override readonly retriable = true;
-  override readonly status = 503;
-  override readonly expose = true;
 }
 
 /** Startup configuration is invalid; `problems` lists every bad value at once. */

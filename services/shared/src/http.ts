@@ -6,9 +6,19 @@ import type { AddressInfo } from 'node:net';
 import Koa, { type Context } from 'koa';
 import Router from '@koa/router';
 import coBody from 'co-body';
-import { OrderflowError, UnavailableError, ValidationError, isTransient } from './errors';
+import {
+  NotFoundError,
+  OrderflowError,
+  PayloadTooLargeError,
+  TooManyRequestsError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  isTransient,
+} from './errors';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { httpSpans, type Tracing } from './tracing';
 
 export { Router };
 
@@ -28,6 +38,8 @@ export interface HttpAppOptions {
   auth?: Koa.Middleware;
   /** Whether this app serves /health/* and /metrics (false when ADMIN_PORT serves them). */
   operations?: boolean;
+  /** A span per request when tracing is on; nothing is added when it is off. */
+  tracing?: Tracing;
 }
 
 export interface RateLimit {
@@ -37,13 +49,9 @@ export interface RateLimit {
   burst: number;
 }
 
+/** Codes for the client errors Koa and the router raise themselves (our own are typed errors). */
 const CLIENT_ERROR_CODES: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'TOO_MANY_REQUESTS',
 };
 
 export function createHttpApp({
@@ -54,18 +62,20 @@ export function createHttpApp({
   rateLimit,
   auth,
   operations = true,
+  tracing,
 }: HttpAppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged once, below
+
+  // Outermost, so the span sees the status the error mapper below settles on.
+  if (tracing?.enabled) app.use(httpSpans(tracing));
 
   app.use(async (ctx, next) => {
     const endTimer = metrics.httpDuration.startTimer();
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        ctx.status = 404;
-        ctx.body = { error: { code: 'NOT_FOUND', message: `no route for ${ctx.method} ${ctx.path}` } };
-      }
+      if (ctx.status === 404 && ctx.body === undefined)
+        throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
       answerError(ctx, err, logger);
     } finally {
@@ -115,7 +125,7 @@ function addOperationsRoutes(router: Router, metrics: Metrics, readiness: () => 
 const MAX_TRACKED_CLIENTS = 10_000;
 
 /** A token bucket per client IP (the socket's address; X-Forwarded-For is not trusted): 429 when empty. */
-export function rateLimiter({ perSecond, burst }: RateLimit): Koa.Middleware {
+function rateLimiter({ perSecond, burst }: RateLimit): Koa.Middleware {
   const buckets = new Map<string, { tokens: number; at: number }>();
   const refill = (bucket: { tokens: number; at: number }, now: number) => {
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
@@ -136,24 +146,21 @@ export function rateLimiter({ perSecond, burst }: RateLimit): Koa.Middleware {
     refill(bucket, now);
     if (bucket.tokens < 1) {
       const seconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
-      ctx.set('Retry-After', String(seconds));
-      ctx.status = 429;
-      ctx.body = {
-        error: {
-          code: 'TOO_MANY_REQUESTS',
-          message: `rate limit of ${perSecond} requests a second exceeded; retry after ${seconds} s`,
-        },
-      };
-      return;
+      throw new TooManyRequestsError(
+        `rate limit of ${perSecond} requests a second exceeded; retry after ${seconds} s`,
+        seconds,
+      );
     }
     bucket.tokens -= 1;
     await next();
   };
 }
 
+/** The one place an error becomes an HTTP answer: its status and a JSON body `{ error: { code, message } }`. */
 function answerError(ctx: Context, err: unknown, logger: Logger): void {
   if (err instanceof OrderflowError) {
     ctx.status = err.status;
+    if (err instanceof TooManyRequestsError) ctx.set('Retry-After', String(err.retryAfterSeconds));
     ctx.body = {
       error: err.expose
         ? {
@@ -191,16 +198,14 @@ function answerError(ctx: Context, err: unknown, logger: Logger): void {
 
 /** Reads a JSON body: 415 for another content type, 413 over `limit`, 400 for malformed JSON. */
 export async function readJsonBody(ctx: Context, limit = '64kb'): Promise<unknown> {
-  if (!ctx.is('application/json')) {
-    throw Object.assign(new Error('Content-Type must be application/json'), { status: 415, expose: true });
-  }
+  if (!ctx.is('application/json'))
+    throw new UnsupportedMediaTypeError('Content-Type must be application/json');
   try {
     return await coBody.json(ctx, { limit, strict: true });
   } catch (e) {
     const { status, type } = e as { status?: number; type?: string };
-    if (status === 413)
-      throw Object.assign(new Error(`body exceeds ${limit}`), { status: 413, expose: true });
-    if (status === 415) throw e;
+    if (status === 413) throw new PayloadTooLargeError(`body exceeds ${limit}`);
+    if (status === 415) throw new UnsupportedMediaTypeError((e as Error).message, { cause: e });
     throw new ValidationError(
       type === 'encoding.unsupported' ? 'unsupported body encoding' : 'body is not valid JSON',
       {

@@ -18,6 +18,7 @@ export * from './outbox';
 export * from './retry';
 export * from './service';
 export * from './topics';
+export * from './tracing';
 export * from './validation';
 export * from './catalog';
 export * from './batch-concurrent';

@@ -13,7 +13,7 @@ export interface ServiceModule {
 }
 
 /** The common settings and the service's own ones. */
-export type LoadedConfig = ServiceConfig & { own: Record<string, unknown> };
+type LoadedConfig = ServiceConfig & { own: Record<string, unknown> };
 
 export async function loadService(name: ServiceName): Promise<ServiceModule> {
   const module: Partial<ServiceModule> = await import(`../../${name}/src/service`);

@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { OUTBOX_DDL, OutboxRelay, appendToOutbox, publishingTransactions } from './outbox';
 import { schemaSource } from './schema-source';
 import { delayEachTransaction } from './test-delay';
+import { startTracing, type Tracing, type TracingOptions } from './tracing';
 import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
 import type { DestinationStream } from 'pino';
 
@@ -28,6 +29,7 @@ export interface AppContext {
   codec: EventCodec;
   /** Runs a transaction that may write outbox rows; the runtime publishes them once it commits. */
   transaction: TransactionRunner;
+  tracing: Tracing;
 }
 
 export interface ServiceDefinition {
@@ -57,6 +59,7 @@ export interface RunningService {
 export interface StartOptions {
   /** Where log lines go (stdout by default); tests read logs from a stream. */
   logDestination?: DestinationStream;
+  tracing?: TracingOptions;
 }
 
 /**
@@ -109,6 +112,8 @@ export async function startService(
     if (config.auth.mode === 'off')
       logger.warn('AUTH_MODE=off: anyone who reaches this service may place and read any order');
     const metrics = createMetrics(definition.name);
+    const tracing = await startTracing(config.tracing, logger, options.tracing);
+    cleanups.push(() => tracing.shutdown());
     const group = groupOf(definition.name, config.prefix);
 
     const db = await step('database', () =>
@@ -123,7 +128,12 @@ export async function startService(
     await step('database', () => db.migrate([...OUTBOX_DDL, ...INBOX_DDL, ...definition.ddl]));
 
     const kafka = createKafka(config.kafka, `orderflow-${definition.name}`, logger);
-    await step('kafka', () => ensureTopics(kafka, platformTopics(config.prefix, [group])));
+    await step('kafka', () =>
+      ensureTopics(kafka, platformTopics(config.prefix, [group]), {
+        replication: config.kafka.replication,
+        warn: (message) => logger.warn(message),
+      }),
+    );
 
     const { url, username, password } = config.registry;
     const registry = new SchemaRegistryClient({
@@ -150,7 +160,7 @@ export async function startService(
     cleanups.push(() => relay.stop());
 
     const transaction = publishingTransactions(db, relay);
-    const app: AppContext = { config, logger, metrics, db, codec, transaction };
+    const app: AppContext = { config, logger, metrics, db, codec, transaction, tracing };
     const handlers = definition.handlers(app);
     let consumer: EventConsumer | undefined;
     if (Object.keys(handlers).length > 0) {
@@ -194,7 +204,7 @@ export async function startService(
     const auth = authenticate(config.auth, definition.publicRoutes);
     const server: HttpServer = await step('http', () =>
       listen(
-        createHttpApp({ ...edge, router, auth, operations: adminPort === undefined }),
+        createHttpApp({ ...edge, router, auth, tracing, operations: adminPort === undefined }),
         config.http.host,
         config.http.port,
       ),

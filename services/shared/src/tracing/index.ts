@@ -1,0 +1,3 @@
+export * from './settings';
+export * from './setup';
+export * from './http';
