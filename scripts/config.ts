@@ -3,20 +3,23 @@
 // variables as a service, with the same defaults, checks, TLS, SASL and `NAME_FILE` secrets.
 import { loadServiceConfig, type Env, type KafkaConfig } from '../services/shared/src/config';
 import type { RegistryConfig } from '../services/shared/src/contracts/registry';
+import type { SubjectNameStrategy } from '../services/shared/src/contracts/subjects';
 
 export interface CommandConfig {
   kafka: KafkaConfig;
   registry: RegistryConfig;
+  subjectStrategy: SubjectNameStrategy;
   prefix: string;
   logLevel: string;
 }
 
 export function readCommandConfig(source: Env): CommandConfig {
   const { kafka, registry, prefix, logLevel } = loadServiceConfig('command', 0, {}, source);
-  const { url, username, password } = registry;
+  const { url, username, password, subjectStrategy } = registry;
   return {
     kafka,
     registry: { url, auth: username && password ? { username, password } : undefined },
+    subjectStrategy,
     prefix,
     logLevel,
   };

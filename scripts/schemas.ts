@@ -70,6 +70,7 @@ async function main(argv: string[]): Promise<void> {
         registry: registryOf(values.url),
         prefix: values.prefix ?? readCommandConfig(process.env).prefix,
         dryRun: values['dry-run'] === true,
+        strategy: readCommandConfig(process.env).subjectStrategy,
       });
       return;
     case 'compat':

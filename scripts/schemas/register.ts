@@ -1,13 +1,10 @@
-// `npm run register-schemas`: every event's schema under its subject, at its level.
-import { loadAvroSchema } from '../../services/shared/src/contracts/avro';
-import { levelOf, readCompatibilityConfig } from '../../services/shared/src/contracts/levels';
-import {
-  ensureSubject,
-  SchemaRejectedError,
-  type SubjectOutcome,
-} from '../../services/shared/src/contracts/register';
+// `npm run register-schemas`: every event's schema under its subject, at its level; under
+// SUBJECT_NAME_STRATEGY=topic, each topic's union after the records it references.
+import { readCompatibilityConfig } from '../../services/shared/src/contracts/levels';
+import { ensureEventSubjects, type SubjectOutcome } from '../../services/shared/src/contracts/register';
 import { SchemaRegistryClient, type RegistryConfig } from '../../services/shared/src/contracts/registry';
-import { EVENT_NAMES, subjectOf } from '../../services/shared/src/topics';
+import type { SubjectNameStrategy } from '../../services/shared/src/contracts/subjects';
+import { EVENT_NAMES } from '../../services/shared/src/topics';
 import { CliError, formatTable } from './repo';
 
 export interface RegisterOptions {
@@ -15,25 +12,21 @@ export interface RegisterOptions {
   registry: RegistryConfig;
   prefix: string;
   dryRun: boolean;
+  /** SUBJECT_NAME_STRATEGY, as the services read it (default `topic-record`). */
+  strategy?: SubjectNameStrategy;
 }
 
 export async function registerCommand(options: RegisterOptions): Promise<SubjectOutcome[]> {
   const client = new SchemaRegistryClient(options.registry);
-  const config = readCompatibilityConfig(options.root);
-  const outcomes: SubjectOutcome[] = [];
   const rejections: string[] = [];
-  for (const event of EVENT_NAMES) {
-    const subject = subjectOf(event, options.prefix);
-    const level = levelOf(config, event);
-    try {
-      const schema = loadAvroSchema(event, options.root);
-      outcomes.push(await ensureSubject(client, subject, schema, level, { dryRun: options.dryRun }));
-    } catch (error) {
-      if (!(error instanceof SchemaRejectedError)) throw error;
-      rejections.push(`${subject}: ${error.reason}`);
-      outcomes.push({ subject, level, isNew: false });
-    }
-  }
+  const { outcomes } = await ensureEventSubjects(client, EVENT_NAMES, {
+    strategy: options.strategy ?? 'topic-record',
+    prefix: options.prefix,
+    compatibility: readCompatibilityConfig(options.root),
+    rootDir: options.root,
+    dryRun: options.dryRun,
+    onRejected: (error) => rejections.push(`${error.subject}: ${error.reason}`),
+  });
   printTable(outcomes, options.dryRun, rejections);
   if (rejections.length) {
     throw new CliError(`The registry rejected ${rejections.length} schema(s):\n  ${rejections.join('\n  ')}`);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaRegistryClient } from '../../services/shared/src/contracts/registry';
 import { DEFAULTS } from '../../services/shared/src/defaults';
-import { EVENT_NAMES, subjectOf } from '../../services/shared/src/topics';
+import { subjectOf } from '../../services/shared/src/contracts/subjects';
+import { EVENT_NAMES } from '../../services/shared/src/topics';
 import { schemasCliAsync } from './cli';
 
 const UPSTREAM = process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL;

@@ -6,7 +6,8 @@ import { COMPATIBILITY_LEVELS } from '../../services/shared/src/contracts/levels
 import { registerEventSchemas, SchemaRejectedError } from '../../services/shared/src/contracts/register';
 import { SchemaRegistryClient, SchemaRegistryError } from '../../services/shared/src/contracts/registry';
 import { DEFAULTS } from '../../services/shared/src/defaults';
-import { EVENT_NAMES, subjectOf } from '../../services/shared/src/topics';
+import { subjectOf } from '../../services/shared/src/contracts/subjects';
+import { EVENT_NAMES } from '../../services/shared/src/topics';
 import { loadHistory, registryVerdict } from '../../scripts/schemas/online';
 import { waitFor } from '../support/wait';
 import { schemasCli } from './cli';

@@ -17,7 +17,8 @@ import {
   platformTopics,
   schemaName,
   SERVICE_NAMES,
-  subjectOf,
+  subjectsOf,
+  type SubjectNameStrategy,
   type DecodedEvent,
   type Env,
   type RunningService,
@@ -141,7 +142,10 @@ export async function startPlatform(
       await pool.end();
       // The stack outlives every run (the registry keeps its subjects in PostgreSQL): leave nothing.
       const registry = new SchemaRegistryClient({ url: env.SCHEMA_REGISTRY_URL! });
-      for (const event of EVENT_NAMES) await registry.deleteSubject(subjectOf(event, prefix));
+      // Unions before the records they reference (a referenced subject cannot go first).
+      const strategy = (env.SUBJECT_NAME_STRATEGY ?? 'topic-record') as SubjectNameStrategy;
+      for (const subject of subjectsOf(EVENT_NAMES, strategy, prefix).reverse())
+        await registry.deleteSubject(subject);
       const admin = kafka.admin();
       await admin.connect();
       await admin.deleteTopics({ topics: topics.map((t) => t.topic) }).finally(() => admin.disconnect());

@@ -25,10 +25,15 @@ export interface DecodedEvent<P = unknown> {
   payload: P;
 }
 
+/** Decodes the Avro body of one writer schema id: a record, or (TopicNameStrategy) a union of them. */
 interface Reader {
-  type: EventName;
-  decode(body: Buffer): unknown;
+  /** What the writer schema is, for messages. */
+  label: string;
+  decode(body: Buffer): { type: EventName; payload: unknown };
 }
+
+/** A union's branch index: Avro writes it as a zig-zag varint long before the branch's value. */
+const UNION_INDEX = Type.forSchema('long');
 
 export interface CodecOptions {
   source: SchemaSource;
@@ -38,6 +43,11 @@ export interface CodecOptions {
   readerSchemas: ReadonlyMap<EventName, object>;
   /** Ids registered for the events this process writes. */
   writerIds: ReadonlyMap<EventName, number>;
+  /**
+   * Under TopicNameStrategy the writer id is the topic's union: each event's branch index in
+   * it, written between the header and the record.
+   */
+  writerBranches?: ReadonlyMap<EventName, number>;
   /** Told, per decoded message, whether its writer schema was already cached. */
   onSchemaLookup?: (cached: boolean) => void;
 }
@@ -60,11 +70,14 @@ export class EventCodec {
     for (const [event, id] of options.writerIds) {
       const type = this.readerTypes.get(event);
       if (!type) throw new Error(`no schema for ${event}`);
-      const header = Buffer.alloc(HEADER_BYTES);
-      header.writeUInt8(MAGIC_BYTE, 0);
-      header.writeInt32BE(id, 1);
+      const branch = options.writerBranches?.get(event);
+      const prefix = Buffer.alloc(HEADER_BYTES);
+      prefix.writeUInt8(MAGIC_BYTE, 0);
+      prefix.writeInt32BE(id, 1);
+      const header = branch === undefined ? prefix : Buffer.concat([prefix, UNION_INDEX.toBuffer(branch)]);
       this.writers.set(event, { id, type, header });
-      // A writer's own id always decodes with its own schema: no registry call needed.
+      // A writer's own record id always decodes with its own schema: no registry call needed.
+      if (branch !== undefined) continue;
       const reader = this.directReader(event, type);
       this.readers.set(id, Promise.resolve(reader));
       this.ready.set(id, reader);
@@ -80,14 +93,15 @@ export class EventCodec {
       throw new OrderflowError(`refusing to publish an invalid ${event}`, { details: violations });
     }
     // Straight into the scratch buffer after the header, then one copy of exactly that length.
-    let end = writer.type.encode(payload, this.scratch, HEADER_BYTES);
+    const start = writer.header.length;
+    let end = writer.type.encode(payload, this.scratch, start);
     while (end < 0) {
       this.scratch = Buffer.alloc(this.scratch.length * 2 - end); // -end bytes were missing
-      end = writer.type.encode(payload, this.scratch, HEADER_BYTES);
+      end = writer.type.encode(payload, this.scratch, start);
     }
     const out = Buffer.allocUnsafe(end);
     writer.header.copy(out, 0);
-    this.scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end);
+    this.scratch.copy(out, start, start, end);
     return out;
   }
 
@@ -116,24 +130,26 @@ export class EventCodec {
   }
 
   private read<P>(schemaId: number, reader: Reader, message: Buffer): DecodedEvent<P> {
-    let payload: unknown;
+    let decoded: { type: EventName; payload: unknown };
     try {
-      payload = reader.decode(message.subarray(HEADER_BYTES));
+      decoded = reader.decode(message.subarray(HEADER_BYTES));
     } catch (e) {
+      if (e instanceof PoisonMessageError) throw e;
       throw new PoisonMessageError(
         'UNDECODABLE',
-        `${reader.type} with schema id ${schemaId} does not decode: ${(e as Error).message}`,
+        `${reader.label} with schema id ${schemaId} does not decode: ${(e as Error).message}`,
         { cause: e },
       );
     }
-    const violations = this.validators.get(reader.type)!.check(payload);
+    const { type, payload } = decoded;
+    const violations = this.validators.get(type)!.check(payload);
     if (violations.length > 0) {
       const list = violations.map((v) => `${v.path || '/'} ${v.message}`).join('; ');
-      throw new PoisonMessageError('INVALID_EVENT', `${reader.type} breaks its contract: ${list}`, {
+      throw new PoisonMessageError('INVALID_EVENT', `${type} breaks its contract: ${list}`, {
         details: violations,
       });
     }
-    return { type: reader.type, schemaId, payload: payload as P };
+    return { type, schemaId, payload: payload as P };
   }
 
   private readerFor(id: number): Promise<Reader> {
@@ -175,6 +191,12 @@ export class EventCodec {
         { cause: e },
       );
     }
+    if (Type.isType(writer, 'union')) return this.unionReader(id, writer as Type & { types: Type[] });
+    return this.recordReader(id, writer);
+  }
+
+  /** A record writer, resolved once into the reader schema of the same event. */
+  private recordReader(id: number, writer: Type): Reader {
     const event = eventOfRecordName(writer.name);
     const readerType = event && this.readerTypes.get(event);
     if (!event || !readerType) {
@@ -194,11 +216,38 @@ export class EventCodec {
         { cause: e },
       );
     }
-    return { type: event, decode: (body) => readerType.fromBuffer(body, resolver) };
+    return {
+      label: event,
+      decode: (body) => ({ type: event, payload: readerType.fromBuffer(body, resolver) }),
+    };
+  }
+
+  /**
+   * A union writer (TopicNameStrategy's `<topic>-value`): each message names its branch first.
+   * Branches this process reads are resolved once; a message on another branch is poison.
+   */
+  private unionReader(id: number, union: Type & { types: Type[] }): Reader {
+    const branches = union.types.map((branch) => {
+      try {
+        return this.recordReader(id, branch);
+      } catch (e) {
+        return e as PoisonMessageError;
+      }
+    });
+    return {
+      label: `union schema id ${id}`,
+      decode: (body) => {
+        const { value: index, offset } = UNION_INDEX.decode(body, 0) as { value: number; offset: number };
+        const branch = branches[index];
+        if (branch === undefined) throw new Error(`union branch ${index} is out of range`);
+        if (branch instanceof Error) throw branch;
+        return branch.decode(body.subarray(offset));
+      },
+    };
   }
 
   private directReader(type: EventName, avro: Type): Reader {
-    return { type, decode: (body) => avro.fromBuffer(body) };
+    return { label: type, decode: (body) => ({ type, payload: avro.fromBuffer(body) }) };
   }
 }
 

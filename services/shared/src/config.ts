@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors';
 import { DEFAULTS } from './defaults';
 import type { AuthSettings } from './auth/middleware';
+import { SUBJECT_NAME_STRATEGIES, type SubjectNameStrategy } from './contracts/subjects';
 import { SAMPLERS, TRACE_EXPORTERS, type TracingConfig } from './tracing/settings';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -160,6 +161,7 @@ export const commonSpec = {
   SCHEMA_REGISTRY_URL: env.url(['http:', 'https:'], DEFAULTS.SCHEMA_REGISTRY_URL),
   SCHEMA_REGISTRY_USERNAME: env.optionalText(),
   SCHEMA_REGISTRY_PASSWORD: env.optionalText(),
+  SUBJECT_NAME_STRATEGY: env.oneOf([...SUBJECT_NAME_STRATEGIES], 'topic-record'),
   DATABASE_URL: env.url(['postgres:', 'postgresql:'], DEFAULTS.DATABASE_URL),
   DATABASE_SSL: env.bool(false),
   DATABASE_SSL_CA: env.optionalText(),
@@ -212,7 +214,7 @@ export interface ReplicationWanted {
 export interface ServiceConfig {
   service: string;
   kafka: KafkaConfig;
-  registry: { url: string; username?: string; password?: string };
+  registry: { url: string; username?: string; password?: string; subjectStrategy: SubjectNameStrategy };
   /** ssl: true verifies the server against the system's CAs; `{ ca }` against that CA. */
   database: { url: string; ssl: boolean | { ca: string } };
   /** Prefixes topics, subjects, consumer groups and the database schema; tests isolate runs with it. */
@@ -323,6 +325,7 @@ export function loadServiceConfig<S extends Spec>(
       url: raw.SCHEMA_REGISTRY_URL,
       username: raw.SCHEMA_REGISTRY_USERNAME,
       password: raw.SCHEMA_REGISTRY_PASSWORD,
+      subjectStrategy: raw.SUBJECT_NAME_STRATEGY,
     },
     database: {
       url: raw.DATABASE_URL,

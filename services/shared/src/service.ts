@@ -7,7 +7,13 @@ import { authenticate } from './auth';
 import { EventCodec } from './codec';
 import { loadServiceConfig, redactUrl, type Env, type Parsed, type ServiceConfig, type Spec } from './config';
 import { DEFAULT_PORTS } from './defaults';
-import { SchemaRegistryClient, registerEventSchemas, avroTypeOf, loadAvroSchema } from './contracts';
+import {
+  SchemaRegistryClient,
+  registerEventSchemas,
+  branchesOf,
+  avroTypeOf,
+  loadAvroSchema,
+} from './contracts';
 import { EventConsumer, INBOX_DDL, type Handlers, type TransactionRunner } from './consumer';
 import { createDb, schemaName, type Db } from './db';
 import { createHttpApp, listen, Router, type HttpServer } from './http';
@@ -141,13 +147,19 @@ export async function startService(
       auth: username && password ? { username, password } : undefined,
     });
     const registered = await step('schema registry', () =>
-      registerEventSchemas({ registry, events: definition.produces, prefix: config.prefix }),
+      registerEventSchemas({
+        registry,
+        events: definition.produces,
+        prefix: config.prefix,
+        strategy: config.registry.subjectStrategy,
+      }),
     );
     const codec = new EventCodec({
       source: schemaSource(registry, metrics),
       parse: avroTypeOf,
       readerSchemas: new Map(EVENT_NAMES.map((e) => [e, loadAvroSchema(e)])),
       writerIds: new Map([...registered].map(([event, { id }]) => [event, id])),
+      writerBranches: branchesOf(registered),
       onSchemaLookup: (cached) => cached && metrics.schemaCacheHits.inc(),
     });
 

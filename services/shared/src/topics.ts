@@ -32,11 +32,6 @@ export function topicOf(event: EventName, prefix = ''): string {
   return prefix + SERVICES[producerOf(event)].topic;
 }
 
-/** TopicRecordNameStrategy: `<topic>-<namespace>.<RecordName>`. */
-export function subjectOf(event: EventName, prefix = ''): string {
-  return `${topicOf(event, prefix)}-${EVENT_NAMESPACE}.${event}`;
-}
-
 /** A consumer group's dead-letter topic: the one place its name is built. */
 export function dlqTopicOf(consumerGroup: string): string {
   return `${consumerGroup}.dlq`;

@@ -19,16 +19,22 @@ export {
   type CompatibilityLevel,
   isCompatibilityLevel,
   levelOf,
+  levelOfSubject,
   readCompatibilityConfig,
 } from './levels';
+export * from './subjects';
 export {
   type CompatibilityAnswer,
   type RegisteredVersion,
   type RegistryConfig,
   SchemaRegistryClient,
   SchemaRegistryError,
+  type SchemaReference,
+  type SubjectSchema,
 } from './registry';
 export {
+  branchesOf,
+  ensureEventSubjects,
   ensureSubject,
   type RegisteredEventSchema,
   registerEventSchemas,

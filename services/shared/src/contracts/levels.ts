@@ -2,8 +2,9 @@
 // config file (schemas/compatibility.json) that picks a level per subject.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type EventName, subjectOf } from '../topics';
+import type { EventName } from '../topics';
 import { REPO_ROOT } from './avro';
+import { subjectOf } from './subjects';
 
 export const COMPATIBILITY_LEVELS = [
   'BACKWARD',
@@ -55,7 +56,12 @@ export function readCompatibilityConfig(rootDir = REPO_ROOT): CompatibilityConfi
   };
 }
 
-/** The level an event's subject runs at (overrides are keyed by the unprefixed subject). */
+/** The level an event's (TopicRecordNameStrategy) subject runs at. */
 export function levelOf(config: CompatibilityConfig, event: EventName): CompatibilityLevel {
-  return config.subjects[subjectOf(event)] ?? config.default;
+  return levelOfSubject(config, subjectOf(event));
+}
+
+/** The level of any subject, named without its prefix (overrides are keyed that way). */
+export function levelOfSubject(config: CompatibilityConfig, unprefixedSubject: string): CompatibilityLevel {
+  return config.subjects[unprefixedSubject] ?? config.default;
 }

@@ -2,15 +2,27 @@
 // `npm run register-schemas` (through ensureSubject) do the same steps: set the subject's
 // level, look the schema up, and otherwise test and register it.
 import { OrderflowError } from '../errors';
-import { type EventName, subjectOf } from '../topics';
+import type { EventName } from '../topics';
 import { type AvroSchema, loadAvroSchema, REPO_ROOT } from './avro';
 import {
   type CompatibilityConfig,
   type CompatibilityLevel,
-  levelOf,
+  levelOfSubject,
   readCompatibilityConfig,
 } from './levels';
-import { type RegistryConfig, SchemaRegistryClient, SchemaRegistryError } from './registry';
+import {
+  type RegistryConfig,
+  SchemaRegistryClient,
+  SchemaRegistryError,
+  type SubjectSchema,
+} from './registry';
+import {
+  recordNameOf,
+  recordSubjectOf,
+  type SubjectNameStrategy,
+  topicEventsOf,
+  topicSubjectOf,
+} from './subjects';
 
 /** The registry rejected a schema: the service must not start producing with it. */
 export class SchemaRejectedError extends OrderflowError {
@@ -46,7 +58,7 @@ export interface SubjectOutcome {
 export async function ensureSubject(
   client: SchemaRegistryClient,
   subject: string,
-  schema: AvroSchema,
+  schema: AvroSchema | SubjectSchema,
   level: CompatibilityLevel,
   options: { dryRun?: boolean } = {},
 ): Promise<SubjectOutcome> {
@@ -66,7 +78,7 @@ export async function ensureSubject(
   // compatibility endpoint answers a bare false even in verbose mode.
   let id: number;
   try {
-    id = await client.register(subject, schema);
+    id = await client.register(subject, schema, level);
   } catch (error) {
     // 409: incompatible at the subject's level; 422: the registry finds the schema invalid.
     if (error instanceof SchemaRegistryError && (error.httpStatus === 409 || error.httpStatus === 422)) {
@@ -84,6 +96,8 @@ export interface RegisterEventSchemasOptions {
   /** Subject/topic prefix (tests use a fresh one per run). */
   prefix?: string;
   registry: RegistryConfig | SchemaRegistryClient;
+  /** Which subjects hold the schemas (default `topic-record`). */
+  strategy?: SubjectNameStrategy;
   /** Levels per subject; defaults to schemas/compatibility.json. */
   compatibility?: CompatibilityConfig;
   /** Where avro/ and schemas/ live; defaults to the repository root. */
@@ -91,8 +105,11 @@ export interface RegisterEventSchemasOptions {
 }
 
 export interface RegisteredEventSchema {
+  /** The id producers write with: the record's own, or under `topic` the topic's union. */
   id: number;
   schema: AvroSchema;
+  /** Under `topic`: the record's branch in the union (written before the record). */
+  branch?: number;
 }
 
 /**
@@ -107,14 +124,108 @@ export async function registerEventSchemas(
     options.registry instanceof SchemaRegistryClient
       ? options.registry
       : new SchemaRegistryClient(options.registry);
+  const { writers } = await ensureEventSubjects(client, options.events, {
+    strategy: options.strategy ?? 'topic-record',
+    prefix: options.prefix ?? '',
+    compatibility: options.compatibility,
+    rootDir: options.rootDir,
+  });
+  return writers;
+}
+
+export interface EnsureEventSubjectsOptions {
+  strategy: SubjectNameStrategy;
+  prefix: string;
+  compatibility?: CompatibilityConfig;
+  rootDir?: string;
+  dryRun?: boolean;
+  /** Called for a rejected subject instead of throwing (register-schemas lists them all). */
+  onRejected?: (error: SchemaRejectedError) => void;
+}
+
+/**
+ * Every subject the events need under the strategy, in an order the registry accepts:
+ * each record's own subject first, then (under `topic`) each topic's union, whose
+ * references name the record versions just registered or found.
+ */
+export async function ensureEventSubjects(
+  client: SchemaRegistryClient,
+  events: readonly EventName[],
+  options: EnsureEventSubjectsOptions,
+): Promise<{ outcomes: SubjectOutcome[]; writers: Map<EventName, RegisteredEventSchema> }> {
   const rootDir = options.rootDir ?? REPO_ROOT;
   const config = options.compatibility ?? readCompatibilityConfig(rootDir);
-  const registered = new Map<EventName, RegisteredEventSchema>();
-  for (const event of options.events) {
-    const schema = loadAvroSchema(event, rootDir);
-    const subject = subjectOf(event, options.prefix);
-    const outcome = await ensureSubject(client, subject, schema, levelOf(config, event));
-    registered.set(event, { id: outcome.id as number, schema });
+  const { strategy, prefix } = options;
+  const outcomes: SubjectOutcome[] = [];
+  const writers = new Map<EventName, RegisteredEventSchema>();
+  const attempt = async (
+    subject: string,
+    schema: AvroSchema | SubjectSchema,
+    level: CompatibilityLevel,
+  ): Promise<SubjectOutcome | undefined> => {
+    try {
+      const outcome = await ensureSubject(client, subject, schema, level, options);
+      outcomes.push(outcome);
+      return outcome;
+    } catch (error) {
+      if (!(error instanceof SchemaRejectedError) || !options.onRejected) throw error;
+      options.onRejected(error);
+      outcomes.push({ subject, level, isNew: false });
+      return undefined;
+    }
+  };
+  const ensureRecord = (event: EventName) =>
+    attempt(
+      recordSubjectOf(event, strategy, prefix),
+      loadAvroSchema(event, rootDir),
+      levelOfSubject(config, recordSubjectOf(event, strategy)),
+    );
+  const records = new Map<EventName, SubjectOutcome | undefined>();
+  for (const event of events) {
+    const outcome = await ensureRecord(event);
+    records.set(event, outcome);
+    if (outcome?.id !== undefined)
+      writers.set(event, { id: outcome.id, schema: loadAvroSchema(event, rootDir) });
   }
-  return registered;
+  if (strategy !== 'topic') return { outcomes, writers };
+
+  const topics = [...new Set(events.map((e) => topicSubjectOf(e)))];
+  for (const unprefixed of topics) {
+    const members = topicEventsOf(events.find((e) => topicSubjectOf(e) === unprefixed)!);
+    const subject = `${prefix}${unprefixed}`;
+    const level = levelOfSubject(config, unprefixed);
+    // A member this caller did not register (register-schemas registers all; a service only its own).
+    for (const event of members) if (!records.has(event)) records.set(event, await ensureRecord(event));
+    const versions = members.map((e) => records.get(e)?.version);
+    if (versions.some((v) => v === undefined)) {
+      // A member is rejected, or new in a dry run: the union cannot name its version yet.
+      outcomes.push({ subject, level, isNew: true });
+      continue;
+    }
+    const union: SubjectSchema = {
+      schema: members.map(recordNameOf),
+      references: members.map((e, i) => ({
+        name: recordNameOf(e),
+        subject: recordSubjectOf(e, strategy, prefix),
+        version: versions[i]!,
+      })),
+    };
+    const outcome = await attempt(subject, union, level);
+    if (outcome?.id === undefined) continue;
+    members.forEach((event, branch) => {
+      if (writers.has(event)) writers.set(event, { ...writers.get(event)!, id: outcome.id!, branch });
+    });
+  }
+  return { outcomes, writers };
+}
+
+/** Each event's branch in its topic's union, for the codec (empty unless under `topic`). */
+export function branchesOf(
+  registered: ReadonlyMap<EventName, RegisteredEventSchema>,
+): Map<EventName, number> {
+  return new Map(
+    [...registered].flatMap(([event, { branch }]) =>
+      branch === undefined ? [] : [[event, branch] as const],
+    ),
+  );
 }
