@@ -12,6 +12,7 @@ import { Pool } from 'pg';
 import { withStackBrokers } from '../scripts/stack/brokers';
 import { DEFAULTS, STACK_VERSIONS, TOPIC_DEFAULTS } from '@orderflow/shared';
 import { closedLoop, openLoop, type LoadResult, type Request } from './lib/load';
+import { generateIssuerKey, startIssuer } from '../scripts/auth/issuer';
 import { TerminalWatcher, prefill, produceAtRate, topicCount, type OutMessage } from './lib/kafka';
 import { cpuBreakdown, cpuMark, cpuSnapshot, processRssMb } from './lib/os';
 import type { Child } from './lib/procs';
@@ -118,15 +119,19 @@ const fmt = (n: number | undefined, digits = 0) =>
 
 const ITEMS = ['ceramic-mug', 'espresso-beans-1kg', 'pour-over-kettle', 'burr-grinder'];
 let requestNo = 0;
+const CUSTOMERS = 1000;
+/** Each customer's `Bearer` token, minted once before the runs (signing is not what is measured). */
+let customerTokens: string[] = [];
 /** The same order bodies for every pipeline: one line, an item with ample stock. */
 function nextRequest(): Request {
   const orderId = randomUUID();
   const n = requestNo++;
   return {
     orderId,
+    authorization: customerTokens[n % CUSTOMERS],
     body: JSON.stringify({
       orderId,
-      customerId: `c-${n % 1000}`,
+      customerId: `c-${n % CUSTOMERS}`,
       email: 'ada@example.com',
       items: [{ itemId: ITEMS[n % ITEMS.length], quantity: 1 }],
     }),
@@ -559,10 +564,20 @@ class Bench {
 
 async function main(): Promise<void> {
   ensureBuilt(); // orderflow's services run compiled, as in production
+  // Auth on, as deployed: every request carries its customer's token, verified by orders.
+  const issuer = await startIssuer(await generateIssuerKey());
+  issuer.unref();
+  customerTokens = await Promise.all(
+    Array.from({ length: CUSTOMERS }, async (_, n) => {
+      const token = await issuer.mint({ subject: `c-${n}`, expiresInSeconds: 24 * 3600 });
+      return `Bearer ${token}`;
+    }),
+  );
   const stack = {
     KAFKA_BROKERS: withStackBrokers().KAFKA_BROKERS!,
     SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
     DATABASE_URL: process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL,
+    ...issuer.serviceEnv(),
   };
   for (const url of [
     stack.SCHEMA_REGISTRY_URL,

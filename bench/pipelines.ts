@@ -32,6 +32,10 @@ export interface StackEnv {
   KAFKA_BROKERS: string;
   SCHEMA_REGISTRY_URL: string;
   DATABASE_URL: string;
+  /** orderflow runs with auth on, as deployed: it trusts the bench's own token issuer. */
+  AUTH_JWKS_URL?: string;
+  AUTH_ISSUER?: string;
+  AUTH_AUDIENCE?: string;
 }
 
 export interface BenchContext {

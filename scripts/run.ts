@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as pause } from 'node:timers/promises';
 import { prettyFactory } from 'pino-pretty';
 import { DEFAULT_PORTS, SERVICE_NAMES, serviceCommand, type ServiceName } from '../services/shared/src';
+import { localAuthEnv, spawnIssuer, tokenHelp } from './auth/local';
 import { ensureBuilt } from './build';
 import { withStackBrokers } from './stack/brokers';
 import { zipkinExportEnv } from './stack/zipkin';
@@ -44,7 +45,7 @@ function spawnService(service: ServiceName, stdio: 'pipe' | number, detached: bo
   return spawn(process.execPath, serviceCommand(service), {
     cwd: ROOT,
     // After `stack:up -- --tracing`, spans go to the stack's Zipkin with nothing more to set.
-    env: { ...withStackBrokers(), ...zipkinExportEnv(), PORT: String(portOf(service)) },
+    env: { ...localAuthEnv(), ...withStackBrokers(), ...zipkinExportEnv(), PORT: String(portOf(service)) },
     stdio: ['ignore', stdio, stdio],
     detached,
   });
@@ -94,8 +95,9 @@ async function foreground(): Promise<void> {
     singleLine: true,
   });
   const width = Math.max(...SERVICE_NAMES.map((s) => s.length));
-  const children = SERVICE_NAMES.map((service) => {
-    const child = spawnService(service, 'pipe', false);
+  const issuer = spawnIssuer('pipe', false);
+  const children = [...SERVICE_NAMES, 'issuer' as const].map((service) => {
+    const child = service === 'issuer' ? issuer : spawnService(service, 'pipe', false);
     const label = `[${service.padEnd(width)}]`;
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
@@ -123,7 +125,7 @@ async function foreground(): Promise<void> {
   try {
     await Promise.all(SERVICE_NAMES.map((s, i) => waitReady(s, children[i])));
     console.log(
-      `\n✓ orderflow is running: POST http://127.0.0.1:${portOf('orders')}/orders  (Ctrl-C stops it)\n`,
+      `\n✓ orderflow is running: POST http://127.0.0.1:${portOf('orders')}/orders  (Ctrl-C stops it)\n${await tokenHelp(portOf('orders'))}\n`,
     );
   } catch (err) {
     console.error(`✗ ${(err as Error).message}`);
@@ -137,7 +139,7 @@ async function foreground(): Promise<void> {
 
 async function background(): Promise<void> {
   const already = runningPids();
-  if (Object.keys(already).length === SERVICE_NAMES.length) {
+  if (SERVICE_NAMES.every((s) => already[s]) && already.issuer) {
     console.log('orderflow services are already running:');
     for (const service of SERVICE_NAMES)
       console.log(`  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  (pid ${already[service]})`);
@@ -156,6 +158,13 @@ async function background(): Promise<void> {
     children[service] = child;
     pids[service] = child.pid!;
   }
+  if (!pids.issuer) {
+    const log = openSync(join(LOG_DIR, 'issuer.log'), 'a');
+    const issuer = spawnIssuer(log, true);
+    closeSync(log);
+    issuer.unref();
+    pids.issuer = issuer.pid!;
+  }
   writeFileSync(PIDS_FILE, JSON.stringify(pids, null, 2));
   console.log('\nwaiting for every service to be ready…');
   try {
@@ -170,6 +179,7 @@ async function background(): Promise<void> {
     console.log(
       `  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  logs: .stack/logs/${service}.log`,
     );
+  console.log(await tokenHelp(portOf('orders')));
 }
 
 async function down(): Promise<void> {

@@ -10,6 +10,8 @@ import { latencyHistogram } from './stats';
 export interface Request {
   orderId: string;
   body: string;
+  /** `Bearer <token>` of the customer the body names. */
+  authorization?: string;
 }
 
 export interface LoadResult {
@@ -43,7 +45,11 @@ function post(agent: http.Agent, target: URL, req: Request): Promise<number> {
         port: target.port,
         path: '/orders',
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(req.body) },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(req.body),
+          ...(req.authorization ? { authorization: req.authorization } : {}),
+        },
       },
       (res) => {
         res.resume();

@@ -3,11 +3,15 @@
 // shipping and notifications each hold about it. Reads the services' HTTP APIs: ORDERS_URL,
 // BILLING_URL, SHIPPING_URL and NOTIFICATIONS_URL (defaults: the local ports 3000-3004).
 // An unknown order, or orders being down, ends with exit code 1; another service being down
-// is shown in its row and the trace goes on.
+// is shown in its row and the trace goes on. It reads as an operator: ORDERFLOW_TOKEN (or
+// ORDERFLOW_TOKEN_FILE) holds a token with the orderflow:operator scope; unset, one is minted
+// from the local stack's issuer key when there is one (npm start / up made it).
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS, env, producerOf, readEnv, type EventName, type Env } from '../../services/shared/src';
 import { formatTable } from '../schemas/repo';
 import { runCommand, UsageError } from './common';
+import { issuerKeyFile, localToken } from '../auth/cli';
 
 const USAGE = 'usage: npm run orders:trace -- <orderId>';
 
@@ -19,8 +23,16 @@ const spec = {
   BILLING_URL: env.url(['http:', 'https:'], local(DEFAULT_PORTS.billing)),
   SHIPPING_URL: env.url(['http:', 'https:'], local(DEFAULT_PORTS.shipping)),
   NOTIFICATIONS_URL: env.url(['http:', 'https:'], local(DEFAULT_PORTS.notifications)),
+  ORDERFLOW_TOKEN: env.optionalText(),
 };
-export type TraceUrls = { orders: string; billing: string; shipping: string; notifications: string };
+export type TraceUrls = {
+  orders: string;
+  billing: string;
+  shipping: string;
+  notifications: string;
+  /** An operator's bearer token. */
+  token?: string;
+};
 
 export function readTraceUrls(source: Env): TraceUrls {
   const raw = readEnv(spec, source);
@@ -29,16 +41,20 @@ export function readTraceUrls(source: Env): TraceUrls {
     billing: raw.BILLING_URL,
     shipping: raw.SHIPPING_URL,
     notifications: raw.NOTIFICATIONS_URL,
+    token: raw.ORDERFLOW_TOKEN,
   };
 }
 
 /** What one GET found: the body, "not found", or why the service could not be asked. */
 type Answer = { found: Json } | { missing: string } | { down: string };
 
-async function ask(service: string, url: string): Promise<Answer> {
+async function ask(service: string, url: string, token?: string): Promise<Answer> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(5_000),
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
   } catch (error) {
     const { cause } = error as { cause?: { code?: string; message?: string } };
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
@@ -85,11 +101,11 @@ export function describeEvent(type: string, p: Json): string {
 export async function traceOrder(orderId: string, urls: TraceUrls): Promise<{ ok: boolean; text: string }> {
   const id = encodeURIComponent(orderId);
   const [order, history, payment, shipment, notes] = await Promise.all([
-    ask('orders', `${urls.orders}/orders/${id}`),
-    ask('orders', `${urls.orders}/orders/${id}/events`),
-    ask('billing', `${urls.billing}/payments/${id}`),
-    ask('shipping', `${urls.shipping}/shipments/${id}`),
-    ask('notifications', `${urls.notifications}/notifications?orderId=${id}`),
+    ask('orders', `${urls.orders}/orders/${id}`, urls.token),
+    ask('orders', `${urls.orders}/orders/${id}/events`, urls.token),
+    ask('billing', `${urls.billing}/payments/${id}`, urls.token),
+    ask('shipping', `${urls.shipping}/shipments/${id}`, urls.token),
+    ask('notifications', `${urls.notifications}/notifications?orderId=${id}`, urls.token),
   ]);
   if ('down' in order) return { ok: false, text: order.down };
   if ('missing' in order)
@@ -169,7 +185,9 @@ async function main(): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   if (parsed.positionals.length !== 1) throw new UsageError('orders:trace takes one orderId');
-  const { ok, text } = await traceOrder(parsed.positionals[0]!, readTraceUrls(process.env));
+  const urls = readTraceUrls(process.env);
+  urls.token ??= existsSync(issuerKeyFile()) ? await localToken('ops', true, 1) : undefined;
+  const { ok, text } = await traceOrder(parsed.positionals[0]!, urls);
   (ok ? console.log : console.error)(text);
   return ok ? 0 : 1;
 }

@@ -151,7 +151,14 @@ function schemas(createOrder: Record<string, unknown>): Record<string, unknown> 
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
 const responses = {
   BadRequest: errorResponse('The body or a parameter is invalid; details lists what failed.'),
-  NotFound: errorResponse('No such resource.'),
+  Unauthorized: {
+    ...errorResponse(
+      'No bearer token, or one that does not verify (expired, wrong issuer, audience or key).',
+    ),
+    headers: { 'WWW-Authenticate': { description: 'The Bearer challenge (RFC 6750).', schema: text } },
+  },
+  Forbidden: errorResponse("The body's customerId is not the token's subject."),
+  NotFound: errorResponse("No such resource, or another customer's (the two read the same)."),
   Conflict: errorResponse('The orderId was already used with a different body.'),
   PayloadTooLarge: errorResponse('The body exceeds 64 kB.'),
   UnsupportedMediaType: errorResponse('The body is not application/json.'),
@@ -170,16 +177,18 @@ function get(
   operationId: string,
   summary: string,
   schema: string,
-  options: { notFound?: boolean; badRequest?: boolean } = {},
+  options: { notFound?: boolean; badRequest?: boolean; open?: boolean } = {},
 ) {
   return {
     get: {
       operationId,
       tags: [service],
       summary,
+      ...(options.open ? { security: [] } : {}),
       responses: {
         200: { description: 'OK', content: json(ref(schema)) },
         ...(options.badRequest ? { 400: use('BadRequest') } : {}),
+        ...(options.open ? {} : { 401: use('Unauthorized') }),
         ...(options.notFound ? { 404: use('NotFound') } : {}),
         503: use('Unavailable'),
         default: use('Internal'),
@@ -226,6 +235,8 @@ function paths(): Record<string, unknown> {
           201: created('Accepted: the order and its OrderCreated are stored in one transaction.'),
           200: created('The same orderId with the same body was already accepted: the same order again.'),
           400: use('BadRequest'),
+          401: use('Unauthorized'),
+          403: use('Forbidden'),
           409: use('Conflict'),
           413: use('PayloadTooLarge'),
           415: use('UnsupportedMediaType'),
@@ -254,7 +265,15 @@ function paths(): Record<string, unknown> {
     },
     '/inventory': {
       ...on('inventory'),
-      ...get('inventory', 'listInventory', 'The catalog: prices, available and reserved stock.', 'Inventory'),
+      ...get(
+        'inventory',
+        'listInventory',
+        'The catalog: prices, available and reserved stock (no token needed).',
+        'Inventory',
+        {
+          open: true,
+        },
+      ),
     },
     '/shipments/{orderId}': {
       ...on('shipping'),
@@ -286,6 +305,7 @@ function paths(): Record<string, unknown> {
       servers: SERVICE_NAMES.map((s) => ({ url: serverUrlOf(s), description: s })),
       get: {
         operationId: 'live',
+        security: [],
         tags: ['operations'],
         summary: 'Liveness (every service).',
         responses: { 200: { description: 'Live.', content: json(ref('Liveness')) } },
@@ -295,6 +315,7 @@ function paths(): Record<string, unknown> {
       servers: SERVICE_NAMES.map((s) => ({ url: serverUrlOf(s), description: s })),
       get: {
         operationId: 'ready',
+        security: [],
         tags: ['operations'],
         summary:
           'Readiness: Kafka (the consumer joined its group), the registry and the database (every service).',
@@ -308,6 +329,7 @@ function paths(): Record<string, unknown> {
       servers: SERVICE_NAMES.map((s) => ({ url: serverUrlOf(s), description: s })),
       get: {
         operationId: 'health',
+        security: [],
         tags: ['operations'],
         summary:
           'The same answer as /health/ready, for load balancers and probes that ask for /health (every service).',
@@ -321,6 +343,7 @@ function paths(): Record<string, unknown> {
       servers: SERVICE_NAMES.map((s) => ({ url: serverUrlOf(s), description: s })),
       get: {
         operationId: 'metrics',
+        security: [],
         tags: ['operations'],
         summary: 'Prometheus metrics (every service).',
         responses: {
@@ -346,8 +369,22 @@ export function openApiDocument(requests: RequestContract[]): Record<string, unk
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: SERVICE_NAMES.map((s) => ({ url: serverUrlOf(s), description: s })),
     tags: [...SERVICE_NAMES, 'operations'].map((name) => ({ name })),
+    // Every route but the open ones needs a bearer JWT (docs/security.md: who may do what).
+    security: [{ bearer: [] }],
     paths: paths(),
-    components: { schemas: schemas(createOrder.json), responses },
+    components: {
+      schemas: schemas(createOrder.json),
+      responses,
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "A JWT from the identity provider (AUTH_JWKS_URL): sub is the customer; scope orderflow:operator reads every customer's data.",
+        },
+      },
+    },
   };
 }
 

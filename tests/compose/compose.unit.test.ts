@@ -187,6 +187,13 @@ describe('docker-compose.yml', () => {
       });
     }
     expect(READERS.billing(envOf('billing')).own.PAYMENT_LIMIT_CENTS).toBe(100_000);
+    // Auth on, trusting the issuer container: the issuer its tokens name, the key set it serves.
+    const issuer = envOf('issuer').ORDERFLOW_ISSUER_URL;
+    for (const name of SERVICE_NAMES)
+      expect([name, (READERS[name](envOf(name)) as { auth: unknown }).auth]).toEqual([
+        name,
+        expect.objectContaining({ mode: 'jwt', issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }),
+      ]);
     expect(READERS.notifications(envOf('notifications')).own.SMTP_URL).toBe('smtp://mailpit:1025');
   });
 
@@ -209,6 +216,7 @@ describe('docker-compose.yml', () => {
         'KAFKA_CLUSTERS_0_SCHEMAREGISTRY',
         'DATABASE_URL',
         'SMTP_URL',
+        'AUTH_JWKS_URL',
         'OTEL_EXPORTER_OTLP_ENDPOINT',
       ]) {
         if (!env[variable]) continue;
@@ -284,7 +292,7 @@ describe('docker-compose.yml', () => {
     Object.keys(compose.services).filter((name) => compose.services[name]!.image === APP_IMAGE);
 
   it('builds the one app image once and runs it in every app container, each service from its compiled main.js', () => {
-    expect(appContainers().sort()).toEqual([...SERVICE_NAMES, 'schemas', 'topics'].sort());
+    expect(appContainers().sort()).toEqual([...SERVICE_NAMES, 'issuer', 'schemas', 'topics'].sort());
     const built = Object.entries(compose.services).filter(([, s]) => s.build);
     expect(built.map(([name]) => name)).toEqual(['topics']);
     expect(built[0]![1].build).toEqual({ context: '.', dockerfile: 'Dockerfile' });

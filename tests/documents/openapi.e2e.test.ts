@@ -19,7 +19,7 @@ import { inventory } from '../../services/inventory/src/service';
 import { notifications } from '../../services/notifications/src/service';
 import { orders } from '../../services/orders/src/service';
 import { shipping } from '../../services/shipping/src/service';
-import { getJson, startPlatform, waitForStatus, type Platform } from '../support/platform';
+import { bearer, getJson, startPlatform, waitForStatus, type Platform } from '../support/platform';
 import { waitFor } from '../support/wait';
 
 type Json = Record<string, any>;
@@ -89,8 +89,10 @@ async function expectDocumented(
   path: string,
   template: string,
   init: RequestInit = {},
+  auth: Record<string, string> | Promise<Record<string, string>> = bearer('c-openapi'),
 ): Promise<{ status: number; body: Json; text: string }> {
-  const response = await fetch(`${platform.url(service)}${path}`, { method, ...init });
+  const headers = { ...(await auth), ...(init.headers as Record<string, string>) };
+  const response = await fetch(`${platform.url(service)}${path}`, { method, ...init, headers });
   const text = await response.text();
   const status = String(response.status);
   const operation = doc.paths[template]?.[method.toLowerCase()];
@@ -199,9 +201,21 @@ test('every documented error of POST /orders and of the lookups comes with the d
     (await post(JSON.stringify({ ...order, items: [{ itemId: 'no-such-item', quantity: 1 }] }))).status,
   ).toBe(422);
   expect((await post(JSON.stringify(order))).status).toBe(201);
-  expect((await post(JSON.stringify({ ...order, customerId: 'someone-else' }))).body.error.code).toBe(
+  expect((await post(JSON.stringify({ ...order, email: 'ada@example.com' }))).body.error.code).toBe(
     'CONFLICT',
   );
+  expect((await post(JSON.stringify({ ...order, customerId: 'someone-else' }))).body.error.code).toBe(
+    'FORBIDDEN',
+  );
+  const anonymous = await expectDocumented(
+    'orders',
+    'GET',
+    `/orders/${order.orderId}`,
+    '/orders/{id}',
+    {},
+    {},
+  );
+  expect(anonymous.body.error.code).toBe('UNAUTHORIZED');
 
   const unknown = randomUUID();
   expect((await expectDocumented('orders', 'GET', `/orders/${unknown}`, '/orders/{id}')).status).toBe(404);

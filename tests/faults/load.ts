@@ -38,7 +38,12 @@ export interface LoadOptions {
   maxOrders: number;
   maxMs: number;
   requestTimeoutMs?: number;
+  /** The customer's `Authorization: Bearer …` (the services run with auth on, as deployed). */
+  authorization: string;
 }
+
+/** Every order of the fault suite is this customer's. */
+export const FAULTS_CUSTOMER = 'c-faults';
 
 export class OrderLoad {
   readonly sent: SentOrder[] = [];
@@ -90,10 +95,10 @@ export class OrderLoad {
     try {
       const res = await fetch(`${this.options.url}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: this.options.authorization },
         body: JSON.stringify({
           orderId: order.orderId,
-          customerId: 'c-faults',
+          customerId: FAULTS_CUSTOMER,
           email: 'faults@example.com',
           items: order.items,
         }),

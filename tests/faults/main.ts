@@ -19,7 +19,8 @@ import {
 } from '@orderflow/shared';
 import { freePort, startOwnStack, type OwnStack } from '../support/own-stack';
 import { waitFor } from '../support/wait';
-import { OrderLoad, type Outcome, type SentOrder } from './load';
+import { FAULTS_CUSTOMER, OrderLoad, type Outcome, type SentOrder } from './load';
+import { generateIssuerKey, startIssuer, type RunningIssuer } from '../../scripts/auth/issuer';
 import { ensureBuilt } from '../../scripts/build';
 import { ServiceProcess } from './processes';
 import { FaultProxy } from '../support/fault-proxy';
@@ -40,6 +41,7 @@ interface Run {
   kafka: Kafka;
   prefix: string;
   env: Record<string, string>;
+  issuer: RunningIssuer;
   logDir: string;
   services: Record<ServiceName, ServiceProcess>;
   reconciler: Reconciler;
@@ -260,6 +262,7 @@ async function runScenario(run: Run, scenario: Scenario): Promise<Row> {
     perSecond: RATE_PER_SECOND,
     maxOrders: 1_500,
     maxMs: SCENARIO_DEADLINE_MS,
+    authorization: `Bearer ${await run.issuer.mint({ subject: FAULTS_CUSTOMER })}`,
   });
   load.allowRefunds = scenario.key !== 'registry';
   load.start();
@@ -407,10 +410,13 @@ async function main(): Promise<number> {
     brokers: [stack.env.KAFKA_BROKERS],
     logLevel: logLevel.NOTHING,
   });
+  // Auth on, as deployed: the services trust a token issuer of this run's own.
+  const issuer = await startIssuer(await generateIssuerKey());
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     ...stack.env,
+    ...issuer.serviceEnv(),
     DATABASE_URL: proxied.toString(),
     TOPIC_PREFIX: prefix,
     LOG_LEVEL: 'warn',
@@ -425,6 +431,7 @@ async function main(): Promise<number> {
     kafka,
     prefix,
     env,
+    issuer,
     logDir,
     services,
     reconciler: new Reconciler(pool, kafka, prefix, stack.env.SCHEMA_REGISTRY_URL),
@@ -436,6 +443,7 @@ async function main(): Promise<number> {
       await slowBilling?.stop().catch(() => undefined);
       for (const service of Object.values(services)) await service.stop().catch(() => undefined);
       await proxy.close();
+      await issuer.close();
       for (const service of SERVICE_NAMES)
         await pool
           .query(`DROP SCHEMA IF EXISTS ${schemaName(service, prefix)} CASCADE`)

@@ -2,14 +2,16 @@
 // order, and says clearly when the order is unknown or a service cannot be asked.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { getJson, postJson, startPlatform, waitForStatus, type Platform } from '../support/platform';
+import { bearer, getJson, postJson, startPlatform, waitForStatus, type Platform } from '../support/platform';
 import { waitFor } from '../support/wait';
 import { runScript } from './run-script';
 
 let platform: Platform;
+let operatorToken: string;
 
 beforeAll(async () => {
   platform = await startPlatform();
+  operatorToken = (await bearer('ops-trace', { operator: true })).authorization!.replace('Bearer ', '');
 });
 
 afterAll(async () => {
@@ -22,6 +24,7 @@ function urls(overrides: Record<string, string> = {}) {
     BILLING_URL: platform.url('billing'),
     SHIPPING_URL: platform.url('shipping'),
     NOTIFICATIONS_URL: platform.url('notifications'),
+    ORDERFLOW_TOKEN: operatorToken,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 // POST /orders on the real stack: what a client gets back, and that a refused request
 // writes and publishes nothing.
 import { randomUUID } from 'node:crypto';
-import { getJson, postJson, startPlatform, type Platform } from '../support/platform';
+import { bearer, getJson, postJson, startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/wait';
 
 let platform: Platform;
@@ -125,7 +125,7 @@ test('another content type is a 415 and a body over the limit a 413', async () =
   const before = await footprint();
   const text = await fetch(ordersUrl, {
     method: 'POST',
-    headers: { 'content-type': 'text/plain' },
+    headers: { 'content-type': 'text/plain', ...(await bearer('c')) },
     body: 'hello',
   });
   expect(text.status).toBe(415);

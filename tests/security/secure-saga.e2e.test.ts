@@ -21,7 +21,7 @@ import {
 import { ServiceProcess } from '../faults/processes';
 import { makeCertificates, type TestCertificates } from '../support/certs';
 import { freePort, startOwnStack, type OwnStack } from '../support/own-stack';
-import { stackEnv } from '../support/platform';
+import { bearer, issuer, stackEnv } from '../support/platform';
 import { waitFor } from '../support/wait';
 
 const id = randomBytes(4).toString('hex');
@@ -43,6 +43,8 @@ let registryUrl: string;
 let admin: Pool;
 const services: ServiceProcess[] = [];
 let unauthorized = 0;
+let authEnv: Record<string, string>;
+let customer: Record<string, string>; // the bearer token of c-sec, who places every order here
 
 /** Basic auth in front of the real registry: a request without the right credentials gets 401. */
 async function startAuthenticatingRegistry(upstream: string): Promise<Server> {
@@ -83,6 +85,8 @@ async function startAuthenticatingRegistry(upstream: string): Promise<Server> {
 }
 
 beforeAll(async () => {
+  authEnv = (await issuer()).serviceEnv();
+  customer = await bearer('c-sec');
   certs = makeCertificates(dir);
   stack = await startOwnStack({
     components: ['kafka'],
@@ -148,12 +152,13 @@ function secureEnv(overrides: Record<string, string> = {}): Record<string, strin
     TOPIC_PREFIX: prefix,
     LOG_LEVEL: 'debug',
     PAYMENT_LIMIT_CENTS: '100000',
+    ...authEnv,
     ...overrides,
   };
 }
 
 async function status(ordersUrl: string, orderId: string): Promise<string | undefined> {
-  const res = await fetch(`${ordersUrl}/orders/${orderId}`);
+  const res = await fetch(`${ordersUrl}/orders/${orderId}`, { headers: customer });
   return res.ok ? ((await res.json()) as { status: string }).status : undefined;
 }
 
@@ -211,7 +216,7 @@ test('the saga runs end to end over TLS and SASL/SCRAM, registry basic auth and 
   for (const o of orders) {
     const res = await fetch(`${ordersUrl}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...customer },
       body: JSON.stringify({
         orderId: o.orderId,
         customerId: 'c-sec',
@@ -230,8 +235,11 @@ test('the saga runs end to end over TLS and SASL/SCRAM, registry basic auth and 
   const notifications = running.find((s) => s.name === ('notifications' satisfies ServiceName))!;
   await waitFor(
     async () =>
-      ((await (await fetch(`${notifications.url}/notifications`)).json()) as { notifications: unknown[] })
-        .notifications.length === 5,
+      (
+        (await (await fetch(`${notifications.url}/notifications`, { headers: customer })).json()) as {
+          notifications: unknown[];
+        }
+      ).notifications.length === 5,
     {
       timeoutMs: 60_000,
       what: 'five emails',
@@ -252,6 +260,7 @@ test('the saga runs end to end over TLS and SASL/SCRAM, registry basic auth and 
   const forbidden = [
     ...Object.values(secrets),
     Buffer.from(`${registryUser}:${secrets.registry}`).toString('base64'),
+    customer.authorization!.replace('Bearer ', ''), // a bearer token is a secret too
   ];
   for (const { name, text } of logs) {
     for (const secret of forbidden) expect([name, text.includes(secret)]).toEqual([name, false]);

@@ -25,12 +25,33 @@ import {
   type ServiceName,
 } from '@orderflow/shared';
 import { waitFor } from './wait';
+import { generateIssuerKey, startIssuer, type RunningIssuer } from '../../scripts/auth/issuer';
 
 export const stackEnv = {
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? DEFAULTS.KAFKA_BROKERS,
   SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
   DATABASE_URL: process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL,
 };
+
+let testIssuer: Promise<RunningIssuer> | undefined;
+
+/**
+ * One token issuer per test process (a real HTTP server serving its JWKS on 127.0.0.1), trusted
+ * by every platform the process starts, as the local stack's issuer is by `npm start`.
+ */
+export function issuer(): Promise<RunningIssuer> {
+  testIssuer ??= generateIssuerKey().then(async (key) => {
+    const running = await startIssuer(key);
+    running.unref();
+    return running;
+  });
+  return testIssuer;
+}
+
+/** An `Authorization` header for a customer, or for an operator (who reads everything). */
+export async function bearer(customer: string, { operator = false } = {}): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await (await issuer()).mint({ subject: customer, operator })}` };
+}
 
 export function uniquePrefix(): string {
   return `t${randomBytes(4).toString('hex')}-`;
@@ -68,7 +89,14 @@ export async function startPlatform(
   options: { services?: readonly ServiceName[]; env?: Env } = {},
 ): Promise<Platform> {
   const prefix = uniquePrefix();
-  const env: Env = { ...stackEnv, TOPIC_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'info', ...options.env };
+  const env: Env = {
+    ...stackEnv,
+    ...(await issuer()).serviceEnv(),
+    TOPIC_PREFIX: prefix,
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
   const logs = new LogCapture();
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4 });
   const kafka = new Kafka({
@@ -196,6 +224,29 @@ export class EventLog {
   }
 }
 
+/**
+ * Without an Authorization header of the caller's, the test client acts as the customer the body
+ * names (as a real customer's client would), or as an operator when it names none.
+ */
+async function defaultAuth(headers: Record<string, string>, body?: unknown): Promise<Record<string, string>> {
+  if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) return headers;
+  const customer = (parsed(body) as { customerId?: unknown } | undefined)?.customerId;
+  const auth =
+    typeof customer === 'string' && /^.{1,64}$/.test(customer) // a schema-valid id; a huge one tests the body limit
+      ? await bearer(customer)
+      : await bearer('test-operator', { operator: true });
+  return { ...auth, ...headers };
+}
+
+function parsed(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function postJson(
   url: string,
   body: unknown,
@@ -203,15 +254,19 @@ export async function postJson(
 ): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...(await defaultAuth(headers, body)) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(url);
+/** GET as an operator unless `headers` carries an Authorization of the caller's. */
+export async function getJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { headers: await defaultAuth(headers) });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }

@@ -14,8 +14,15 @@ function problemsOf(read: () => unknown): string[] {
   throw new Error('expected a ConfigError');
 }
 
-test('with nothing set, a service finds the local stack at its defaults', () => {
-  const config = billingConfig({});
+// The identity provider has no default: a service must be told whom to trust (or AUTH_MODE=off).
+const AUTH = {
+  AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+  AUTH_ISSUER: 'https://idp.example/',
+  AUTH_AUDIENCE: 'orderflow',
+};
+
+test('with nothing set but the identity provider, a service finds the local stack at its defaults', () => {
+  const config = billingConfig(AUTH);
   expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
   expect(config.registry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
   expect(config.http.port).toBe(3001);
@@ -25,6 +32,7 @@ test('with nothing set, a service finds the local stack at its defaults', () => 
 test('one error lists every bad value at once, each by name', () => {
   const problems = problemsOf(() =>
     billingConfig({
+      ...AUTH,
       KAFKA_BROKERS: 'nohostport',
       PORT: '70000',
       DATABASE_URL: 'mysql://x',
@@ -42,7 +50,7 @@ test('one error lists every bad value at once, each by name', () => {
 });
 
 test('SASL without credentials is refused, naming what is missing', () => {
-  expect(problemsOf(() => billingConfig({ KAFKA_SASL_MECHANISM: 'scram-sha-512' }))).toEqual([
+  expect(problemsOf(() => billingConfig({ ...AUTH, KAFKA_SASL_MECHANISM: 'scram-sha-512' }))).toEqual([
     'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set',
   ]);
 });
@@ -64,6 +72,39 @@ test('a secret can come from a file named by NAME_FILE', () => {
 
 test('error messages never show a password from a URL', () => {
   expect(redactUrl('postgres://app:hunter2@db:5432/x')).toBe('postgres://app:***@db:5432/x');
-  const [problem] = problemsOf(() => billingConfig({ DATABASE_URL: 'http://app:hunter2@db/x' }));
+  const [problem] = problemsOf(() => billingConfig({ ...AUTH, DATABASE_URL: 'http://app:hunter2@db/x' }));
   expect(problem).not.toContain('hunter2');
+});
+
+test('authentication is on by default and a service without its identity provider is refused, naming each setting', () => {
+  expect(problemsOf(() => billingConfig({}))).toEqual([
+    'AUTH_JWKS_URL is required when AUTH_MODE=jwt (the default)',
+    'AUTH_ISSUER is required when AUTH_MODE=jwt (the default)',
+    'AUTH_AUDIENCE is required when AUTH_MODE=jwt (the default)',
+  ]);
+  expect(billingConfig(AUTH).auth).toEqual({
+    mode: 'jwt',
+    jwksUrl: AUTH.AUTH_JWKS_URL,
+    issuer: AUTH.AUTH_ISSUER,
+    audience: 'orderflow',
+    clockSkewSeconds: 30,
+  });
+  expect(billingConfig({ AUTH_MODE: 'off' }).auth).toEqual({ mode: 'off' });
+});
+
+test('bad auth settings are listed with every other problem', () => {
+  expect(
+    problemsOf(() =>
+      billingConfig({
+        AUTH_MODE: 'maybe',
+        AUTH_JWKS_URL: 'file:///keys',
+        AUTH_CLOCK_SKEW_SECONDS: '3600',
+        ADMIN_PORT: 'x',
+        LOG_LEVEL: 'loud',
+      }),
+    ).map((p) => p.split(' ')[0]),
+  ).toEqual(['AUTH_MODE', 'AUTH_JWKS_URL', 'AUTH_CLOCK_SKEW_SECONDS', 'ADMIN_PORT', 'LOG_LEVEL']);
+  expect(problemsOf(() => billingConfig({ ...AUTH, PORT: '4000', ADMIN_PORT: '4000' }))).toEqual([
+    'ADMIN_PORT must differ from PORT (4000)',
+  ]);
 });

@@ -46,7 +46,11 @@ function namesRead(read: (source: Env) => unknown): Set<string> {
       return undefined;
     },
   });
-  read(recording);
+  try {
+    read(recording);
+  } catch {
+    // a service refuses an empty environment (no identity provider) after reading every name
+  }
   return names;
 }
 
@@ -61,8 +65,14 @@ test('every value .env.example shows is the default: each reader reads it exactl
   const shown: Record<string, string> = Object.fromEntries(
     entries.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]),
   );
+  // The identity provider has no default; a service needs one named to read anything at all.
+  const idp = {
+    AUTH_JWKS_URL: 'https://idp.example/jwks',
+    AUTH_ISSUER: 'https://idp.example',
+    AUTH_AUDIENCE: 'x',
+  };
   for (const [reader, read] of Object.entries(READERS)) {
-    expect([reader, read(shown)]).toEqual([reader, read({})]);
+    expect([reader, read({ ...shown, ...idp })]).toEqual([reader, read(idp)]);
   }
 });
 

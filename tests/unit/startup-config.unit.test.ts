@@ -40,6 +40,10 @@ const BAD_EVERYWHERE: Record<string, string> = {
   HTTP_RATE_LIMIT_PER_SECOND: '-1',
   HTTP_RATE_LIMIT_BURST: '0',
   ORDERFLOW_TEST_HANDLER_DELAY_MS: 'soon',
+  AUTH_MODE: 'sometimes',
+  AUTH_JWKS_URL: 'ftp://idp/keys',
+  AUTH_CLOCK_SKEW_SECONDS: 'lots',
+  ADMIN_PORT: '-1',
 };
 const OWN_BAD: Partial<Record<ServiceName, Record<string, string>>> = {
   billing: { PAYMENT_LIMIT_CENTS: '-1' },
@@ -83,10 +87,18 @@ test('settings that only make sense together are named when one is missing', asy
   ]);
 });
 
+test('with auth on (the default) and no identity provider set, a service names each missing setting', async () => {
+  const result = await runMain('orders', {});
+  expectCleanFailure(result, ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE']);
+});
+
 test('a valid configuration whose database cannot be reached stops with one line naming the dependency, not a stack trace', async () => {
   const result = await runMain('shipping', {
     DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:9/orderflow',
     PORT: '0',
+    AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
+    AUTH_ISSUER: 'http://127.0.0.1:9',
+    AUTH_AUDIENCE: 'orderflow',
   });
   expect(result.code).toBe(1);
   expect(result.stderr).toMatch(/^cannot start: database: .*ECONNREFUSED/m);

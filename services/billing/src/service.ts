@@ -6,7 +6,7 @@ import {
   env,
   type ServiceDefinition,
   serviceModule,
-  orNotFound,
+  visible,
 } from '@orderflow/shared';
 import { decideCharge, decideRefund, type Payment } from './decide';
 
@@ -115,7 +115,7 @@ export function billing(limitCents: number): ServiceDefinition {
         const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [
           ctx.params.orderId,
         ]);
-        const p = orNotFound(rows[0], `payment for order ${ctx.params.orderId}`);
+        const p = visible(ctx, rows[0], (row) => row.customer_id, `payment for order ${ctx.params.orderId}`);
         ctx.body = {
           orderId: p.order_id,
           paymentId: p.payment_id,

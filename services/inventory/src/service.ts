@@ -115,6 +115,7 @@ export const inventory = defineService('inventory', {
       },
     },
   }),
+  publicRoutes: ['GET /inventory'], // the catalog: prices and stock are no one's personal data
   routes(router, { db }) {
     router.get('/inventory', async (ctx) => {
       const { rows } = await db.query<StockRow>('SELECT * FROM stock ORDER BY item_id');

@@ -10,6 +10,7 @@ import {
   type EventPayloads,
   type ServiceDefinition,
   serviceModule,
+  readableCustomer,
 } from '@orderflow/shared';
 import type { Source } from './compose';
 import { decideNotification } from './decide';
@@ -26,6 +27,8 @@ const DDL = [
      sent_at timestamptz NOT NULL DEFAULT now()
    )`,
   'CREATE INDEX IF NOT EXISTS notifications_by_order ON notifications (order_id, sent_at)',
+  // Whose notification it is, for the access rules (null on rows from before: operators only).
+  'ALTER TABLE notifications ADD COLUMN IF NOT EXISTS customer_id text',
 ];
 
 interface NotificationRow {
@@ -52,8 +55,8 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
           ...decideNotification(sourceOf(event), LIVE_STAMPS),
         }));
         const { rows } = await tx.query<{ notification_id: string }>(
-          `INSERT INTO notifications (notification_id, source_event_id, order_id, kind, recipient, subject, body)
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+          `INSERT INTO notifications (notification_id, source_event_id, order_id, kind, recipient, subject, body, customer_id)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
            ON CONFLICT (source_event_id) DO NOTHING RETURNING notification_id`,
           [
             notes.map((n) => n.notificationId),
@@ -63,6 +66,7 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
             notes.map((n) => n.email.to),
             notes.map((n) => n.email.subject),
             notes.map((n) => n.email.text),
+            notes.map((n) => n.source.customerId),
           ],
         );
         const fresh = new Set(rows.map((r) => r.notification_id));
@@ -100,8 +104,10 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
             details: [{ path: '/orderId', message: 'repeated' }],
           });
         const { rows } = await db.query<NotificationRow>(
-          `SELECT * FROM notifications WHERE $1::text IS NULL OR order_id = $1 ORDER BY sent_at DESC LIMIT 100`,
-          [orderId ?? null],
+          // A customer sees only their own; another customer's order reads as having none.
+          `SELECT * FROM notifications WHERE ($1::text IS NULL OR order_id = $1)
+             AND ($2::text IS NULL OR customer_id = $2) ORDER BY sent_at DESC LIMIT 100`,
+          [orderId ?? null, readableCustomer(ctx)],
         );
         ctx.body = {
           notifications: rows.map((n) => ({

@@ -23,7 +23,8 @@ import {
   type OrderCreated,
   type Tx,
   serviceModule,
-  orNotFound,
+  customerFor,
+  visible,
 } from '@orderflow/shared';
 import { decideOrder, nextStatus, requestFingerprint, type OrderStatus } from './decide';
 
@@ -186,8 +187,9 @@ async function placeOrder(
   if (violations.length > 0)
     throw new ValidationError('the order does not match CreateOrderRequest', { details: violations });
   const request = body as CreateOrderRequest;
+  const customerId = customerFor(ctx, request.customerId);
 
-  const decision = decideOrder(request, catalogItem, LIVE_STAMPS);
+  const decision = decideOrder({ ...request, customerId }, catalogItem, LIVE_STAMPS);
   if (!decision.ok) {
     const details = [
       ...decision.unknownItems.map((itemId) => ({ itemId, problem: 'not in the catalog' })),
@@ -279,9 +281,10 @@ async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
   return batch.map((p) => ({ created: created.has(p), row: rows.get(p.event.orderId)! }));
 }
 
-async function findOrder(db: AppContext['db'], orderId: string): Promise<OrderRow> {
+/** The order when the caller may read it (their own, or any for an operator); else 404. */
+async function findOrder(ctx: Context, db: AppContext['db'], orderId: string): Promise<OrderRow> {
   const { rows } = await db.query<OrderRow>('SELECT * FROM orders WHERE order_id = $1', [orderId]);
-  return orNotFound(rows[0], `order ${orderId}`);
+  return visible(ctx, rows[0], (order) => order.customer_id, `order ${orderId}`);
 }
 
 async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow[]> {
@@ -301,7 +304,7 @@ export const orders = defineService('orders', {
     );
     router.post('/orders', (ctx) => placeOrder(ctx, app, writeOrder));
     router.get('/orders/:id', async (ctx) => {
-      const order = await findOrder(app.db, ctx.params.id!);
+      const order = await findOrder(ctx, app.db, ctx.params.id!);
       const events = await eventsOf(app.db, order.order_id);
       ctx.body = {
         ...orderView(order),
@@ -313,7 +316,7 @@ export const orders = defineService('orders', {
       };
     });
     router.get('/orders/:id/events', async (ctx) => {
-      const order = await findOrder(app.db, ctx.params.id!);
+      const order = await findOrder(ctx, app.db, ctx.params.id!);
       const events = await eventsOf(app.db, order.order_id);
       ctx.body = {
         orderId: order.order_id,

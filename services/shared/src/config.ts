@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors';
 import { DEFAULTS } from './defaults';
+import type { AuthSettings } from './auth/middleware';
 import { SUBJECT_NAME_STRATEGIES, type SubjectNameStrategy } from './contracts/subjects';
 import { SAMPLERS, TRACE_EXPORTERS, type TracingConfig } from './tracing/settings';
 
@@ -90,6 +91,7 @@ export const env = {
   optionalInt: (min: number, max: number) => optional(parsers.int(min, max)),
   // 0 asks the OS for a free port (tests run many services side by side).
   port: (fallback?: number) => required(parsers.int(0, 65535), fallback),
+  optionalPort: () => optional(parsers.int(0, 65535)),
   url: (protocols: string[], fallback?: string) => required(parsers.url(...protocols), fallback),
   optionalUrl: (protocols: string[]) => optional(parsers.url(...protocols)),
   hostPorts: (fallback?: string) => required(parsers.hostPorts, fallback?.split(',')),
@@ -172,6 +174,14 @@ export const commonSpec = {
   // Per client IP, a token bucket: PER_SECOND tokens a second, up to BURST; 0 turns it off.
   HTTP_RATE_LIMIT_PER_SECOND: env.int(0, 1_000_000, 100),
   HTTP_RATE_LIMIT_BURST: env.int(1, 1_000_000, 200),
+  // Bearer JWTs on every route but health, metrics and public ones; off is for demos only.
+  AUTH_MODE: env.oneOf(['jwt', 'off'], 'jwt'),
+  AUTH_JWKS_URL: env.optionalUrl(['http:', 'https:']),
+  AUTH_ISSUER: env.optionalText(),
+  AUTH_AUDIENCE: env.optionalText(),
+  AUTH_CLOCK_SKEW_SECONDS: env.int(0, 300, 30),
+  // Health and metrics on a listener of their own, off the public port.
+  ADMIN_PORT: env.optionalPort(),
   // Test-only: every consumed chunk waits this long inside its transaction (a slow consumer).
   ORDERFLOW_TEST_HANDLER_DELAY_MS: env.int(0, 600_000, 0),
   LOG_LEVEL: env.oneOf([...LOG_LEVELS], 'info'),
@@ -215,7 +225,15 @@ export interface ServiceConfig {
   database: { url: string; ssl: boolean | { ca: string } };
   /** Prefixes topics, subjects, consumer groups and the database schema; tests isolate runs with it. */
   prefix: string;
-  http: { host: string; port: number; rateLimit?: { perSecond: number; burst: number } };
+  http: {
+    host: string;
+    port: number;
+    /** When set, /health/* and /metrics are served here and not on `port`. */
+    adminPort?: number;
+    rateLimit?: { perSecond: number; burst: number };
+  };
+  /** Absent when read without `{ auth: true }`: such a config cannot start a service. */
+  auth?: AuthSettings;
   logLevel: (typeof LOG_LEVELS)[number];
   /** SIGTERM's bound (SHUTDOWN_TIMEOUT_MS). */
   shutdownTimeoutMs: number;
@@ -234,6 +252,8 @@ export function loadServiceConfig<S extends Spec>(
   defaultPort: number,
   ownSpec: S,
   source: Env,
+  /** Whether the AUTH_* settings are read and required (every service does; topics:create serves no HTTP). */
+  { auth = false }: { auth?: boolean } = {},
 ): ServiceConfig & { own: Parsed<S> } {
   const problems: string[] = [];
   const attempt = <T>(read: () => T): T | undefined => {
@@ -283,6 +303,14 @@ export function loadServiceConfig<S extends Spec>(
   }
   if ((source.DATABASE_SSL_CA || source.DATABASE_SSL_CA_FILE) && raw && !raw.DATABASE_SSL)
     problems.push('DATABASE_SSL_CA needs DATABASE_SSL=true');
+  if (auth && raw?.AUTH_MODE === 'jwt') {
+    const missing = ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'].filter(
+      (n) => !raw[n as keyof typeof raw],
+    );
+    for (const name of missing) problems.push(`${name} is required when AUTH_MODE=jwt (the default)`);
+  }
+  if (raw?.ADMIN_PORT !== undefined && raw.ADMIN_PORT !== 0 && raw.ADMIN_PORT === raw.PORT)
+    problems.push(`ADMIN_PORT must differ from PORT (${raw.PORT})`);
   if (problems.length > 0 || !raw || !own) throw new ConfigError(problems);
   const kafkaTls = { ca: raw.KAFKA_SSL_CA, cert: raw.KAFKA_SSL_CERT, key: raw.KAFKA_SSL_KEY };
 
@@ -316,8 +344,20 @@ export function loadServiceConfig<S extends Spec>(
     http: {
       host: raw.HOST,
       port: raw.PORT,
+      adminPort: raw.ADMIN_PORT,
       rateLimit: { perSecond: raw.HTTP_RATE_LIMIT_PER_SECOND, burst: raw.HTTP_RATE_LIMIT_BURST },
     },
+    auth: !auth
+      ? undefined
+      : raw.AUTH_MODE === 'off'
+        ? { mode: 'off' }
+        : {
+            mode: 'jwt',
+            jwksUrl: raw.AUTH_JWKS_URL!,
+            issuer: raw.AUTH_ISSUER!,
+            audience: raw.AUTH_AUDIENCE!,
+            clockSkewSeconds: raw.AUTH_CLOCK_SKEW_SECONDS,
+          },
     logLevel: raw.LOG_LEVEL,
     tracing: {
       exporter: raw.OTEL_TRACES_EXPORTER,

@@ -13,6 +13,8 @@ export const DEFAULT_PORTS = {
   registry: 8081,
   postgres: 5432,
   ...mapServices((service) => SERVICES[service].port),
+  /** The local stack's token issuer (scripts/auth): its JWKS for the services, tokens for you. */
+  issuer: 3009,
 };
 
 export const DEFAULTS = {

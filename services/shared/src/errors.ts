@@ -121,3 +121,24 @@ export function isTransient(error: unknown): boolean {
     message,
   );
 }
+
+/** No credentials, or credentials that do not verify (401); `challenge` is the WWW-Authenticate answer. */
+export class UnauthorizedError extends OrderflowError {
+  override readonly code = 'UNAUTHORIZED';
+  override readonly status = 401;
+  override readonly expose = true;
+  constructor(
+    message: string,
+    readonly challenge: string,
+    options: ErrorOptions = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** Authenticated, but asking to act as someone else (403). */
+export class ForbiddenError extends OrderflowError {
+  override readonly code = 'FORBIDDEN';
+  override readonly status = 403;
+  override readonly expose = true;
+}

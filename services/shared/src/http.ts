@@ -34,6 +34,10 @@ export interface HttpAppOptions {
   router?: Router;
   /** Per client IP; off when absent or perSecond is 0. Health and metrics are never limited. */
   rateLimit?: RateLimit;
+  /** Runs before every route (authentication; see auth/). */
+  auth?: Koa.Middleware;
+  /** Whether this app serves /health/* and /metrics (false when ADMIN_PORT serves them). */
+  operations?: boolean;
   /** A span per request when tracing is on; nothing is added when it is off. */
   tracing?: Tracing;
 }
@@ -56,6 +60,8 @@ export function createHttpApp({
   readiness,
   router = new Router(),
   rateLimit,
+  auth,
+  operations = true,
   tracing,
 }: HttpAppOptions): Koa {
   const app = new Koa();
@@ -90,7 +96,15 @@ export function createHttpApp({
   });
 
   if (rateLimit && rateLimit.perSecond > 0) app.use(rateLimiter(rateLimit));
+  if (auth) app.use(auth);
 
+  if (operations) addOperationsRoutes(router, metrics, readiness);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}
+
+function addOperationsRoutes(router: Router, metrics: Metrics, readiness: () => Promise<Readiness>): void {
   router.get('/health/live', (ctx) => {
     ctx.body = { status: 'live' };
   });
@@ -106,10 +120,6 @@ export function createHttpApp({
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
   });
-
-  app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
-  return app;
 }
 
 const MAX_TRACKED_CLIENTS = 10_000;

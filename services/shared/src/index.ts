@@ -1,5 +1,6 @@
 export * from './contracts';
 export * from './admin';
+export * from './auth';
 export * from './codec';
 export * from './config';
 export * from './consumer';

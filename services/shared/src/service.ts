@@ -3,6 +3,7 @@
 // A service is a definition — what it stores, handles, publishes and serves — passed here.
 import type { Producer } from 'kafkajs';
 import { ensureTopics, platformTopics } from './admin';
+import { authenticate } from './auth';
 import { EventCodec } from './codec';
 import { loadServiceConfig, redactUrl, type Env, type Parsed, type ServiceConfig, type Spec } from './config';
 import { DEFAULT_PORTS } from './defaults';
@@ -46,6 +47,8 @@ export interface ServiceDefinition {
   produces: EventName[];
   handlers: (app: AppContext) => Handlers;
   routes?: (router: Router, app: AppContext) => void;
+  /** Routes anyone may call without a token, as "METHOD /path". */
+  publicRoutes?: string[];
 }
 
 export type Lifecycle = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -53,6 +56,8 @@ export type Lifecycle = 'starting' | 'running' | 'stopping' | 'stopped';
 export interface RunningService {
   readonly name: ServiceName;
   readonly url: string;
+  /** Where /health/* and /metrics are served: `url`, or the ADMIN_PORT listener. */
+  readonly adminUrl: string;
   readonly app: AppContext;
   state(): Lifecycle;
   /** Stops intake, drains in-flight work, commits offsets, closes everything, within
@@ -75,7 +80,8 @@ export function serviceModule<S extends Spec>(
   ownSpec: S,
   define: (own: Parsed<S>) => ServiceDefinition,
 ) {
-  const readConfig = (source: Env) => loadServiceConfig(name, DEFAULT_PORTS[name], ownSpec, source);
+  const readConfig = (source: Env) =>
+    loadServiceConfig(name, DEFAULT_PORTS[name], ownSpec, source, { auth: true });
   const start = (config: ReturnType<typeof readConfig>, options?: StartOptions) =>
     startService(define(config.own), config, options);
   return { readConfig, start };
@@ -105,6 +111,9 @@ export async function startService(
       },
       `starting ${definition.name}`,
     );
+    if (!config.auth) throw new Error('cannot start: http: no auth settings (read with { auth: true })');
+    if (config.auth.mode === 'off')
+      logger.warn('AUTH_MODE=off: anyone who reaches this service may place and read any order');
     const metrics = createMetrics(definition.name);
     const tracing = await startTracing(config.tracing, logger, options.tracing);
     cleanups.push({ what: 'trace exporter', run: () => tracing.shutdown() });
@@ -204,14 +213,22 @@ export async function startService(
       return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
     };
     metrics.setScrapeHook(() => relay.refreshBacklogMetrics());
+    const edge = { logger, metrics, readiness, rateLimit: config.http.rateLimit };
+    const { adminPort } = config.http;
+    const auth = authenticate(config.auth, definition.publicRoutes);
     const server: HttpServer = await step('http', () =>
       listen(
-        createHttpApp({ logger, metrics, readiness, router, rateLimit: config.http.rateLimit, tracing }),
+        createHttpApp({ ...edge, router, auth, tracing, operations: adminPort === undefined }),
         config.http.host,
         config.http.port,
       ),
     );
     cleanups.push({ what: 'HTTP server', run: () => server.close() });
+    const admin =
+      adminPort === undefined
+        ? server
+        : await step('http', () => listen(createHttpApp(edge), config.http.host, adminPort));
+    if (admin !== server) cleanups.push({ what: 'admin HTTP server', run: () => admin.close() });
 
     state = 'running';
     logger.info({ url: server.url, group, consumes: consumer?.topics ?? [] }, `${definition.name} running`);
@@ -220,6 +237,7 @@ export async function startService(
     return {
       name: definition.name,
       url: server.url,
+      adminUrl: admin.url,
       app,
       state: () => state,
       stop() {

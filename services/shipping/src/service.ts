@@ -1,5 +1,5 @@
 // shipping: schedules a shipment for every reserved order.
-import { LIVE_STAMPS, defineService, serviceModule, orNotFound } from '@orderflow/shared';
+import { LIVE_STAMPS, defineService, serviceModule, visible } from '@orderflow/shared';
 import { decideShipment } from './decide';
 
 const DDL = [
@@ -11,6 +11,8 @@ const DDL = [
      items jsonb NOT NULL,
      created_at timestamptz NOT NULL DEFAULT now()
    )`,
+  // Whose shipment it is, for the access rules (null on rows from before: operators only).
+  'ALTER TABLE shipments ADD COLUMN IF NOT EXISTS customer_id text',
 ];
 
 interface ShipmentRow {
@@ -19,6 +21,7 @@ interface ShipmentRow {
   carrier: string;
   scheduled_for: Date;
   items: { itemId: string; quantity: number }[];
+  customer_id: string | null;
   created_at: Date;
 }
 
@@ -34,8 +37,8 @@ export const shipping = defineService('shipping', {
           scheduled: decideShipment(reserved, LIVE_STAMPS),
         }));
         const { rows } = await tx.query<{ shipment_id: string }>(
-          `INSERT INTO shipments (order_id, shipment_id, carrier, scheduled_for, items)
-           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::jsonb[])
+          `INSERT INTO shipments (order_id, shipment_id, carrier, scheduled_for, items, customer_id)
+           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[])
            ON CONFLICT (order_id) DO NOTHING RETURNING shipment_id`,
           [
             shipments.map((s) => s.reserved.orderId),
@@ -43,6 +46,7 @@ export const shipping = defineService('shipping', {
             shipments.map((s) => s.scheduled.payload.carrier),
             shipments.map((s) => s.scheduled.payload.scheduledFor),
             shipments.map((s) => JSON.stringify(s.scheduled.payload.items)),
+            shipments.map((s) => s.reserved.customerId),
           ],
         );
         const scheduled = new Set(rows.map((r) => r.shipment_id));
@@ -64,7 +68,7 @@ export const shipping = defineService('shipping', {
       const { rows } = await db.query<ShipmentRow>('SELECT * FROM shipments WHERE order_id = $1', [
         ctx.params.orderId,
       ]);
-      const s = orNotFound(rows[0], `shipment for order ${ctx.params.orderId}`);
+      const s = visible(ctx, rows[0], (row) => row.customer_id, `shipment for order ${ctx.params.orderId}`);
       ctx.body = {
         orderId: s.order_id,
         shipmentId: s.shipment_id,

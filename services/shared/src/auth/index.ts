@@ -1,0 +1,3 @@
+export * from './middleware';
+export * from './principal';
+export * from './verifier';
