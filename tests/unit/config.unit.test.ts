@@ -14,12 +14,7 @@ function problemsOf(read: () => unknown): string[] {
   throw new Error('expected a ConfigError');
 }
 
-// The identity provider has no default: a service must be told whom to trust (or AUTH_MODE=off).
-const AUTH = {
-  AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
-  AUTH_ISSUER: 'https://idp.example/',
-  AUTH_AUDIENCE: 'orderflow',
-};
+import { IDP_SETTINGS as AUTH } from '../support/idp-settings';
 
 test('with nothing set but the identity provider, a service finds the local stack at its defaults', () => {
   const config = billingConfig(AUTH);

@@ -2,6 +2,7 @@
 // the commands read, every value it shows is the reader's default, and each has its meaning.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { IDP_SETTINGS } from '../support/idp-settings';
 import type { Env } from '@orderflow/shared';
 import { readCommandConfig } from '../../scripts/config';
 import { readConfig as billing } from '../../services/billing/src/service';
@@ -65,12 +66,7 @@ test('every value .env.example shows is the default: each reader reads it exactl
   const shown: Record<string, string> = Object.fromEntries(
     entries.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]),
   );
-  // The identity provider has no default; a service needs one named to read anything at all.
-  const idp = {
-    AUTH_JWKS_URL: 'https://idp.example/jwks',
-    AUTH_ISSUER: 'https://idp.example',
-    AUTH_AUDIENCE: 'x',
-  };
+  const idp = IDP_SETTINGS;
   for (const [reader, read] of Object.entries(READERS)) {
     expect([reader, read({ ...shown, ...idp })]).toEqual([reader, read(idp)]);
   }

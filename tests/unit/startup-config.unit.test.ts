@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { SERVICE_NAMES, serviceCommand, type ServiceName } from '@orderflow/shared';
 
 const ROOT = join(__dirname, '..', '..');
+// Each test starts a real service process (two seconds on a quiet machine, three times that on a
+// loaded one): the deadline is there to catch a hang, not to measure speed.
+jest.setTimeout(60_000);
 
 async function runMain(
   service: ServiceName,

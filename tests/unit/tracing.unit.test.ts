@@ -16,6 +16,7 @@ import {
   type HttpServer,
   type Tracing,
 } from '@orderflow/shared';
+import { IDP_SETTINGS } from '../support/idp-settings';
 import { readConfig as billingConfig } from '../../services/billing/src/service';
 
 const quiet = createLogger({
@@ -35,7 +36,7 @@ function problemsOf(read: () => unknown): string[] {
 
 describe('configuration', () => {
   test('with nothing set tracing is off and the service name is the service', () => {
-    expect(billingConfig({}).tracing).toEqual({
+    expect(billingConfig(IDP_SETTINGS).tracing).toEqual({
       exporter: 'none',
       endpoint: undefined,
       serviceName: 'billing',
@@ -46,6 +47,7 @@ describe('configuration', () => {
 
   test('each exporter sends to its own standard variable, OTLP to the collector base URL + /v1/traces', () => {
     const zipkin = billingConfig({
+      ...IDP_SETTINGS,
       OTEL_TRACES_EXPORTER: 'zipkin',
       OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://zipkin:9411/api/v2/spans',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
@@ -53,6 +55,7 @@ describe('configuration', () => {
     }).tracing;
     expect(zipkin).toMatchObject({ endpoint: 'http://zipkin:9411/api/v2/spans', serviceName: 'billing-eu' });
     const otlp = billingConfig({
+      ...IDP_SETTINGS,
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/',
     });
@@ -62,6 +65,7 @@ describe('configuration', () => {
   test('bad tracing values are listed with the other problems, each by name', () => {
     const problems = problemsOf(() =>
       billingConfig({
+        ...IDP_SETTINGS,
         PORT: 'x',
         OTEL_TRACES_EXPORTER: 'jaeger',
         OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'zipkin:9411',
@@ -81,7 +85,7 @@ describe('configuration', () => {
 
 describe('tracing off', () => {
   test('starts nothing: the no-op tracer, and no span middleware in the HTTP app', async () => {
-    const tracing = await startTracing(billingConfig({}).tracing, quiet);
+    const tracing = await startTracing(billingConfig(IDP_SETTINGS).tracing, quiet);
     expect(tracing).toBe(TRACING_OFF);
     const span = tracing.tracer.startSpan('anything');
     expect(span.isRecording()).toBe(false);
@@ -100,7 +104,7 @@ describe('tracing off', () => {
     const script = `
       const { startTracing, createLogger } = require('./services/shared/src');
       const { readConfig } = require('./services/billing/src/service');
-      startTracing(readConfig({}).tracing, createLogger({ service: 'x', level: 'silent' })).then(() => {
+      startTracing(readConfig({ AUTH_MODE: 'off' }).tracing, createLogger({ service: 'x', level: 'silent' })).then(() => {
         const loaded = Object.keys(require.cache).filter((f) => /@opentelemetry\\/(sdk|core|resources|exporter|context-async)/.test(f));
         console.log(JSON.stringify(loaded));
       });`;
@@ -116,7 +120,9 @@ describe('tracing on: a span per HTTP request', () => {
   let server: HttpServer;
 
   beforeAll(async () => {
-    tracing = await startTracing({ ...billingConfig({}).tracing, serviceName: 'web' }, quiet, { exporter });
+    tracing = await startTracing({ ...billingConfig(IDP_SETTINGS).tracing, serviceName: 'web' }, quiet, {
+      exporter,
+    });
     const router = new Router();
     router.get('/things/:id', (ctx) => void (ctx.body = { id: ctx.params.id }));
     router.get('/boom', () => {
