@@ -1,20 +1,10 @@
-import { ConfigError, loadServiceConfig, env, redactUrl } from '@orderflow/shared';
+import { loadServiceConfig, env, redactUrl } from '@orderflow/shared';
 import { readConfig as billingConfig } from '../../services/billing/src/service';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function problemsOf(read: () => unknown): string[] {
-  try {
-    read();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
-
-import { IDP_SETTINGS as AUTH } from '../support/idp-settings';
+import { IDP_SETTINGS as AUTH, problemsOf } from '../support/config-fixtures';
 
 test('with nothing set but the identity provider, a service finds the local stack at its defaults', () => {
   const config = billingConfig(AUTH);

@@ -2,7 +2,7 @@
 // the commands read, every value it shows is the reader's default, and each has its meaning.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IDP_SETTINGS } from '../support/idp-settings';
+import { IDP_SETTINGS } from '../support/config-fixtures';
 import type { Env } from '@orderflow/shared';
 import { readCommandConfig } from '../../scripts/config';
 import { readConfig as billing } from '../../services/billing/src/service';

@@ -5,7 +5,6 @@ import { Writable } from 'node:stream';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import {
-  ConfigError,
   createHttpApp,
   createLogger,
   createMetrics,
@@ -16,23 +15,13 @@ import {
   type HttpServer,
   type Tracing,
 } from '@orderflow/shared';
-import { IDP_SETTINGS } from '../support/idp-settings';
+import { IDP_SETTINGS, problemsOf } from '../support/config-fixtures';
 import { readConfig as billingConfig } from '../../services/billing/src/service';
 
 const quiet = createLogger({
   service: 'test',
   destination: new Writable({ write: (_c, _e, done) => done() }),
 });
-
-function problemsOf(read: () => unknown): string[] {
-  try {
-    read();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('configuration', () => {
   test('with nothing set tracing is off and the service name is the service', () => {
