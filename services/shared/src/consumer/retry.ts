@@ -1,7 +1,7 @@
 // The retry policy (rules 3 and 4 in index.ts): a transient failure retries the chunk for as
 // long as it lasts; any other failure re-runs the chunk one message at a time, and a message
 // that still fails after MAX_ATTEMPTS goes to the DLQ.
-import { isTransient } from '../errors';
+import { isTransient, StoppingError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DeadLetters } from './dlq';
@@ -37,8 +37,8 @@ export function createPause(deps: {
 }
 
 /** Thrown when the consumer stops while a message is still unaccounted for: nothing past it commits. */
-export function stopping(cause: unknown): Error {
-  return new Error('stopping', { cause });
+export function stopping(cause: unknown): StoppingError {
+  return new StoppingError('stopping', { cause });
 }
 
 export interface RetryDeps {
