@@ -7,63 +7,34 @@ import createApiClient, {
   type SchemaRegistryAPIClientArgs,
 } from '@kafkajs/confluent-schema-registry/dist/api';
 import type { Type } from 'avsc';
-import { OrderflowError, UnavailableError } from '../errors';
+import { UnavailableError } from '../errors';
 import { IsoTimestampMillis, type AvroSchema } from './avro';
 import type { CompatibilityLevel } from './levels';
+import {
+  translate,
+  failureOf,
+  timeoutMiddleware,
+  asSubjectSchema,
+  requestBody,
+  enc,
+  parse,
+  CLIENT_ID,
+} from './registry-wire';
+import {
+  SchemaRegistryError,
+  type CompatibilityAnswer,
+  type RegisteredVersion,
+  type RegistryConfig,
+  type SubjectSchema,
+} from './registry-types';
 
-export interface RegistryConfig {
-  /** Base URL, e.g. http://127.0.0.1:8081/apis/ccompat/v7. Credentials in the URL are used as basic auth. */
-  url: string;
-  /** Basic auth; never logged, never part of an error message. */
-  auth?: { username: string; password: string };
-  /** Per-request timeout (default 10 s). */
-  timeoutMs?: number;
-}
+export * from './registry-types';
 
-/** The registry answered with an error status (other than "not found" where that is an answer). */
-export class SchemaRegistryError extends OrderflowError {
-  override readonly code: string = 'SCHEMA_REGISTRY_ERROR';
-  constructor(
-    message: string,
-    readonly httpStatus: number,
-    /** The registry's message, verbatim. */
-    readonly reason: string,
-  ) {
-    super(message, { details: { httpStatus, reason } });
-  }
-}
-
-export interface RegisteredVersion {
-  id: number;
-  version: number;
-}
-
-export interface CompatibilityAnswer {
-  compatible: boolean;
-  /** The registry's reasons when incompatible (verbose mode), verbatim. */
-  messages: string[];
-}
-
-/** Confluent's schema reference: the named type `name` is version `version` of `subject`. */
-export interface SchemaReference {
-  name: string;
-  subject: string;
-  version: number;
-}
-
-/** What orderflow registers: an Avro schema and, for a union subject, the records it references. */
-export interface SubjectSchema {
-  schema: AvroSchema | unknown[];
-  references?: SchemaReference[];
-}
-
-const CLIENT_ID = 'orderflow';
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 /** The library parses every writer schema with orderflow's in-memory representation. */
 const AVRO_OPTIONS = { logicalTypes: { 'timestamp-millis': IsoTimestampMillis }, omitRecordMethods: true };
 
 type ApiClient = ReturnType<typeof createApiClient>;
-type Middleware = NonNullable<SchemaRegistryAPIClientArgs['middlewares']>[number];
 
 export class SchemaRegistryClient {
   /** The base URL without credentials: safe to log. */
@@ -276,69 +247,5 @@ export class SchemaRegistryClient {
     if (response.status === 404 && (parsed as { error_code?: number } | undefined)?.error_code)
       return undefined;
     throw failureOf(response.status, reason, target);
-  }
-}
-
-/**
- * The library's errors carry the HTTP status and `<clientId> - <registry message>`; a failure
- * to connect or a timeout arrives as a 400 with no registry message (mappersmith's client error).
- */
-function translate(error: unknown, target: string): Error {
-  if (error instanceof OrderflowError) return error;
-  const status = (error as { status?: unknown }).status;
-  const message = (error as Error).message ?? String(error);
-  if (typeof status !== 'number')
-    return new SchemaRegistryError(`Schema registry refused ${target}: ${message}`, 0, message);
-  const reason = message.startsWith(`${CLIENT_ID} - `) ? message.slice(CLIENT_ID.length + 3) : message;
-  const noAnswer = /^Error, status \d+: /.test(reason);
-  if (noAnswer && status === 400) {
-    return new UnavailableError(
-      `Schema registry unreachable: ${target}: ${reason.replace(/^Error, status \d+: /, '')}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  return failureOf(status, reason, target);
-}
-
-function failureOf(status: number, reason: string, target: string): Error {
-  if (status >= 500 || status === 408 || status === 429) {
-    return new UnavailableError(`Schema registry failed: ${target}: ${status} ${reason}`);
-  }
-  return new SchemaRegistryError(`Schema registry refused ${target}: ${status} ${reason}`, status, reason);
-}
-
-/** Sets a per-request timeout on every call the library makes. */
-function timeoutMiddleware(timeoutMs: number): Middleware {
-  return () => ({
-    prepareRequest: (next) => next().then((request) => request.enhance({ timeout: timeoutMs })),
-  });
-}
-
-/** A bare .avsc document (it has a `type`) or a schema with its references. */
-function asSubjectSchema(schema: AvroSchema | SubjectSchema): SubjectSchema {
-  return 'type' in schema ? { schema: schema as AvroSchema } : (schema as SubjectSchema);
-}
-
-function requestBody(schema: AvroSchema | SubjectSchema): {
-  schema: string;
-  schemaType: 'AVRO';
-  references?: SchemaReference[];
-} {
-  const { schema: json, references } = asSubjectSchema(schema);
-  return { schema: JSON.stringify(json), schemaType: 'AVRO', ...(references?.length ? { references } : {}) };
-}
-
-function enc(subject: string): string {
-  return encodeURIComponent(subject);
-}
-
-function parse(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }
