@@ -14,62 +14,22 @@ import {
   avroTypeOf,
   loadAvroSchema,
 } from './contracts';
-import { EventConsumer, INBOX_DDL, type Handlers, type TransactionRunner } from './consumer';
-import { createDb, schemaName, type Db } from './db';
+import { EventConsumer, INBOX_DDL } from './consumer';
+import { createDb, schemaName } from './db';
 import { createHttpApp, listen, Router, type HttpServer } from './http';
 import { createKafka, createProducer } from './kafka';
-import { createLogger, type Logger } from './logger';
-import { createMetrics, type Metrics } from './metrics';
+import { createLogger } from './logger';
+import { createMetrics } from './metrics';
 import { OUTBOX_DDL, OutboxRelay, appendToOutbox, publishingTransactions } from './outbox';
 import { schemaSource } from './schema-source';
 import { delayEachTransaction } from './test-delay';
 import { InboxRetention, INBOX_RETENTION_DDL } from './inbox-retention';
 import { stopWithin, type StopOutcome, type StopStep } from './shutdown';
-import { startTracing, type Tracing, type TracingOptions } from './tracing';
-import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
-import type { DestinationStream } from 'pino';
+import { startTracing } from './tracing';
+import { EVENT_NAMES, groupOf, type ServiceName } from './topics';
+import type { AppContext, Lifecycle, RunningService, ServiceDefinition, StartOptions } from './service-types';
 
-export interface AppContext {
-  config: ServiceConfig;
-  logger: Logger;
-  metrics: Metrics;
-  db: Db;
-  codec: EventCodec;
-  /** Runs a transaction that may write outbox rows; the runtime publishes them once it commits. */
-  transaction: TransactionRunner;
-  tracing: Tracing;
-}
-
-export interface ServiceDefinition {
-  name: ServiceName;
-  /** The service's own tables (idempotent DDL); inbox and outbox are added. */
-  ddl: string[];
-  produces: EventName[];
-  handlers: (app: AppContext) => Handlers;
-  routes?: (router: Router, app: AppContext) => void;
-  /** Routes anyone may call without a token, as "METHOD /path". */
-  publicRoutes?: string[];
-}
-
-export type Lifecycle = 'starting' | 'running' | 'stopping' | 'stopped';
-
-export interface RunningService {
-  readonly name: ServiceName;
-  readonly url: string;
-  /** Where /health/* and /metrics are served: `url`, or the ADMIN_PORT listener. */
-  readonly adminUrl: string;
-  readonly app: AppContext;
-  state(): Lifecycle;
-  /** Stops intake, drains in-flight work, commits offsets, closes everything, within
-   * SHUTDOWN_TIMEOUT_MS (what is not done by then is abandoned and named). Safe to call twice. */
-  stop(): Promise<StopOutcome>;
-}
-
-export interface StartOptions {
-  /** Where log lines go (stdout by default); tests read logs from a stream. */
-  logDestination?: DestinationStream;
-  tracing?: TracingOptions;
-}
+export * from './service-types';
 
 /**
  * What a service's module exports: `readConfig(env)` (its own settings on top of the common

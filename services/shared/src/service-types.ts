@@ -1,0 +1,55 @@
+// The shapes of the service runtime: what a service is given (AppContext), what it defines
+// (ServiceDefinition) and what a started one offers (RunningService).
+import type { DestinationStream } from 'pino';
+import type { EventCodec } from './codec';
+import type { ServiceConfig } from './config';
+import type { Handlers, TransactionRunner } from './consumer';
+import type { Db } from './db';
+import type { Router } from './http';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { StopOutcome } from './shutdown';
+import type { Tracing, TracingOptions } from './tracing';
+import type { EventName, ServiceName } from './topics';
+
+export interface AppContext {
+  config: ServiceConfig;
+  logger: Logger;
+  metrics: Metrics;
+  db: Db;
+  codec: EventCodec;
+  /** Runs a transaction that may write outbox rows; the runtime publishes them once it commits. */
+  transaction: TransactionRunner;
+  tracing: Tracing;
+}
+
+export interface ServiceDefinition {
+  name: ServiceName;
+  /** The service's own tables (idempotent DDL); inbox and outbox are added. */
+  ddl: string[];
+  produces: EventName[];
+  handlers: (app: AppContext) => Handlers;
+  routes?: (router: Router, app: AppContext) => void;
+  /** Routes anyone may call without a token, as "METHOD /path". */
+  publicRoutes?: string[];
+}
+
+export type Lifecycle = 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface RunningService {
+  readonly name: ServiceName;
+  readonly url: string;
+  /** Where /health/* and /metrics are served: `url`, or the ADMIN_PORT listener. */
+  readonly adminUrl: string;
+  readonly app: AppContext;
+  state(): Lifecycle;
+  /** Stops intake, drains in-flight work, commits offsets, closes everything, within
+   * SHUTDOWN_TIMEOUT_MS (what is not done by then is abandoned and named). Safe to call twice. */
+  stop(): Promise<StopOutcome>;
+}
+
+export interface StartOptions {
+  /** Where log lines go (stdout by default); tests read logs from a stream. */
+  logDestination?: DestinationStream;
+  tracing?: TracingOptions;
+}
