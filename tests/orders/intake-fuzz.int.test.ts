@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { catalogItem, DEMO_CATALOG, validatorFor, type CreateOrderRequest } from '@orderflow/shared';
-import { startPlatform, type Platform } from '../support/platform';
+import { startPlatform, withCallerToken, type Platform } from '../support/platform';
 import { waitFor } from '../support/wait';
 
 let platform: Platform;
@@ -32,11 +32,17 @@ interface Answer {
   text: string;
 }
 
-function post(body: Buffer | string, headers: Record<string, string>): Promise<Answer> {
+/** Posts as the customer the body names (a token for that subject), as a real client would. */
+async function post(body: Buffer | string, headers: Record<string, string>): Promise<Answer> {
+  const authorized = await withCallerToken(headers, typeof body === 'string' ? body : undefined);
   return new Promise((resolve, reject) => {
     const req = request(
       base,
-      { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      {
+        method: 'POST',
+        agent,
+        headers: { ...authorized, 'content-length': String(Buffer.byteLength(body)) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

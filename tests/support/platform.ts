@@ -228,7 +228,10 @@ export class EventLog {
  * Without an Authorization header of the caller's, the test client acts as the customer the body
  * names (as a real customer's client would), or as an operator when it names none.
  */
-async function defaultAuth(headers: Record<string, string>, body?: unknown): Promise<Record<string, string>> {
+export async function withCallerToken(
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<Record<string, string>> {
   if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) return headers;
   const customer = (parsed(body) as { customerId?: unknown } | undefined)?.customerId;
   const auth =
@@ -254,7 +257,7 @@ export async function postJson(
 ): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(await defaultAuth(headers, body)) },
+    headers: { 'content-type': 'application/json', ...(await withCallerToken(headers, body)) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
@@ -266,7 +269,7 @@ export async function getJson(
   url: string,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, { headers: await defaultAuth(headers) });
+  const response = await fetch(url, { headers: await withCallerToken(headers) });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
