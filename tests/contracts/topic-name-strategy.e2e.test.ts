@@ -28,7 +28,11 @@ beforeAll(async () => {
   platform = await startPlatform({
     env: { SUBJECT_NAME_STRATEGY: 'topic', PAYMENT_LIMIT_CENTS: '500000' },
   });
-  confluent = new ConfluentRegistry({ baseURLs: [platform.env.SCHEMA_REGISTRY_URL!] });
+  // A registry that does not answer fails the call within 10 s, naming it, instead of hanging the test.
+  confluent = new ConfluentRegistry({
+    baseURLs: [platform.env.SCHEMA_REGISTRY_URL!],
+    createAxiosDefaults: { timeout: 10_000 },
+  });
 });
 
 afterAll(async () => {

@@ -4,6 +4,7 @@ import { readSettings } from '../../scripts/stack/settings';
 import { stackStatus, stackUp } from '../../scripts/stack/stack';
 import { zipkinExportEnv, zipkinReady } from '../../scripts/stack/zipkin';
 import { readConfig } from '../../services/billing/src/service';
+import { IDP_SETTINGS } from '../support/config-fixtures';
 
 const lines: string[] = [];
 
@@ -33,7 +34,7 @@ test('stack:status lists Zipkin, running, with its pid', async () => {
 test('services started by npm start / npm run up export to it with nothing set, unless an exporter is chosen', () => {
   const env = { ORDERFLOW_STACK_DIR: readSettings().stackDir };
   const added = zipkinExportEnv(env);
-  expect(readConfig({ ...env, ...added }).tracing).toMatchObject({
+  expect(readConfig({ ...IDP_SETTINGS, ...env, ...added }).tracing).toMatchObject({
     exporter: 'zipkin',
     endpoint: 'http://127.0.0.1:9411/api/v2/spans',
     serviceName: 'billing',
