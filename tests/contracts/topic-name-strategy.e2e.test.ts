@@ -28,10 +28,10 @@ beforeAll(async () => {
   platform = await startPlatform({
     env: { SUBJECT_NAME_STRATEGY: 'topic', PAYMENT_LIMIT_CENTS: '500000' },
   });
-  // A registry that does not answer fails the call within 10 s, naming it, instead of hanging the test.
+  // A registry that does not answer fails the call within 30 s, naming it, instead of hanging the test.
   confluent = new ConfluentRegistry({
     baseURLs: [platform.env.SCHEMA_REGISTRY_URL!],
-    createAxiosDefaults: { timeout: 10_000 },
+    createAxiosDefaults: { timeout: 30_000 },
   });
 });
 

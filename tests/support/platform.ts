@@ -235,7 +235,7 @@ export async function withCallerToken(
   if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) return headers;
   const customer = (parsed(body) as { customerId?: unknown } | undefined)?.customerId;
   const auth =
-    typeof customer === 'string' && /^.{1,64}$/.test(customer) // a schema-valid id; a huge one tests the body limit
+    typeof customer === 'string' && /^[\s\S]{1,64}$/u.test(customer) // a schema-valid id (any characters, line breaks too); a huge one tests the body limit
       ? await bearer(customer)
       : await bearer('test-operator', { operator: true });
   return { ...auth, ...headers };

@@ -8,7 +8,7 @@ export interface RegistryConfig {
   url: string;
   /** Basic auth; never logged, never part of an error message. */
   auth?: { username: string; password: string };
-  /** Per-request timeout (default 10 s). */
+  /** Per-request timeout (default 30 s: on two shared cores Apicurio was seen to stall past 10 s while JVMs started beside it). */
   timeoutMs?: number;
 }
 

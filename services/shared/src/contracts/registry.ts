@@ -54,7 +54,7 @@ export class SchemaRegistryClient {
     parsed.username = '';
     parsed.password = '';
     this.url = parsed.toString().replace(/\/+$/, '');
-    this.#timeoutMs = config.timeoutMs ?? 10_000;
+    this.#timeoutMs = config.timeoutMs ?? 30_000;
     const args: SchemaRegistryAPIClientArgs = {
       host: this.url,
       auth,
