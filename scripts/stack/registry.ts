@@ -102,6 +102,8 @@ export function startRegistry(r: RegistrySettings, pg: PostgresSettings, marker:
     args: [
       '-Xms128m',
       '-Xmx384m',
+      // Pauses are the first suspect when the registry answers slowly: they are logged beside it.
+      `-Xlog:gc:file=${r.logFile.replace(/\.log$/, '-gc.log')}:uptime,time`,
       '-Djava.awt.headless=true',
       marker,
       ...Object.entries(properties).map(([key, value]) => `-D${key}=${value}`),
