@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import {
   EVENT_NAMES,
   SERVICES,
+  connectionPerCall,
   recordNameOf,
   recordSubjectOf,
   topicOf,
@@ -28,10 +29,12 @@ beforeAll(async () => {
   platform = await startPlatform({
     env: { SUBJECT_NAME_STRATEGY: 'topic', PAYMENT_LIMIT_CENTS: '500000' },
   });
-  // A registry that does not answer fails the call within 30 s, naming it, instead of hanging the test.
+  // A registry that does not answer fails the call within 30 s, naming it, instead of hanging the
+  // test. A connection per call: axios on Node's default agent reuses idle sockets for 5 s, and a
+  // call that picks one up as it expires hangs (it failed CI twice, between two topics' reads).
   confluent = new ConfluentRegistry({
     baseURLs: [platform.env.SCHEMA_REGISTRY_URL!],
-    createAxiosDefaults: { timeout: 30_000 },
+    createAxiosDefaults: { timeout: 30_000, httpAgent: connectionPerCall('http:') },
   });
 });
 

@@ -1,6 +1,8 @@
 // The registry client's translation to and from the wire: the library's errors into
 // orderflow's, request bodies, a per-request timeout.
 import type { SchemaRegistryAPIClientArgs } from '@kafkajs/confluent-schema-registry/dist/api';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { OrderflowError, UnavailableError } from '../errors';
 import type { AvroSchema } from './avro';
 import { SchemaRegistryError, type SchemaReference, type SubjectSchema } from './registry-types';
@@ -44,6 +46,16 @@ export function timeoutMiddleware(timeoutMs: number): Middleware {
   return () => ({
     prepareRequest: (next) => next().then((request) => request.enhance({ timeout: timeoutMs })),
   });
+}
+
+/**
+ * A fresh connection per registry call. Node's default agent keeps idle sockets for 5 s, and a
+ * call that picks one up just as it expires hangs until its timeout (reproduced here against
+ * Apicurio: one call in ten with 5.0-5.15 s of idle before it). Registry calls are rare (startup
+ * and unseen schema ids), so a connection each costs nothing that matters.
+ */
+export function connectionPerCall(protocol: string): HttpAgent {
+  return protocol === 'https:' ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
 }
 
 /** A bare .avsc document (it has a `type`) or a schema with its references. */
