@@ -7,7 +7,7 @@ import {
   avroTypeOf,
   ensureTopics,
   EVENT_NAMES,
-  connectionPerCall,
+  registryAgent,
   EventCodec,
   loadAvroSchema,
   loadJsonSchema,
@@ -31,7 +31,7 @@ beforeAll(async () => {
   platform = await startPlatform({ services: ['orders', 'billing'], env: { PAYMENT_LIMIT_CENTS: '500000' } });
   library = new SchemaRegistry({
     host: platform.env.SCHEMA_REGISTRY_URL!,
-    agent: connectionPerCall('http:'),
+    agent: registryAgent('http:'),
   });
 });
 

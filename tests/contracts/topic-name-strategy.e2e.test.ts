@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import {
   EVENT_NAMES,
   SERVICES,
-  connectionPerCall,
+  registryAgent,
   recordNameOf,
   recordSubjectOf,
   topicOf,
@@ -30,11 +30,11 @@ beforeAll(async () => {
     env: { SUBJECT_NAME_STRATEGY: 'topic', PAYMENT_LIMIT_CENTS: '500000' },
   });
   // A registry that does not answer fails the call within 30 s, naming it, instead of hanging the
-  // test. A connection per call: axios on Node's default agent reuses idle sockets for 5 s, and a
-  // call that picks one up as it expires hangs (it failed CI twice, between two topics' reads).
+  // test. Not Node's default agent: a call that picks up a socket as its 5 s idle timeout expires
+  // hangs (it failed CI twice, between two topics' reads; see registryAgent).
   confluent = new ConfluentRegistry({
     baseURLs: [platform.env.SCHEMA_REGISTRY_URL!],
-    createAxiosDefaults: { timeout: 30_000, httpAgent: connectionPerCall('http:') },
+    createAxiosDefaults: { timeout: 30_000, httpAgent: registryAgent('http:') },
   });
 });
 

@@ -32,7 +32,7 @@ export {
   type SchemaReference,
   type SubjectSchema,
 } from './registry';
-export { connectionPerCall } from './registry-wire';
+export { registryAgent } from './registry-wire';
 export {
   branchesOf,
   ensureEventSubjects,

@@ -49,13 +49,13 @@ export function timeoutMiddleware(timeoutMs: number): Middleware {
 }
 
 /**
- * A fresh connection per registry call. Node's default agent keeps idle sockets for 5 s, and a
- * call that picks one up just as it expires hangs until its timeout (reproduced here against
- * Apicurio: one call in ten with 5.0-5.15 s of idle before it). Registry calls are rare (startup
- * and unseen schema ids), so a connection each costs nothing that matters.
+ * Keeps connections to the registry until the registry closes them. Node's default agent drops
+ * idle sockets after 5 s, and a call that picks one up as it expires hangs until its timeout
+ * (reproduced here against Apicurio: about one call in ten after 5.0-5.15 s idle). A connection
+ * per call avoids that too, but Apicurio under load hung up on some of those (`socket hang up`).
  */
-export function connectionPerCall(protocol: string): HttpAgent {
-  return protocol === 'https:' ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+export function registryAgent(protocol: string): HttpAgent {
+  return protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
 }
 
 /** A bare .avsc document (it has a `type`) or a schema with its references. */

@@ -14,7 +14,7 @@ import {
   translate,
   failureOf,
   timeoutMiddleware,
-  connectionPerCall,
+  registryAgent,
   asSubjectSchema,
   requestBody,
   enc,
@@ -61,7 +61,7 @@ export class SchemaRegistryClient {
       auth,
       clientId: CLIENT_ID,
       middlewares: [timeoutMiddleware(this.#timeoutMs)],
-      agent: connectionPerCall(parsed.protocol),
+      agent: registryAgent(parsed.protocol),
     };
     this.#registry = new SchemaRegistry(args, { [SchemaType.AVRO]: AVRO_OPTIONS as never });
     this.#api = createApiClient(args);
