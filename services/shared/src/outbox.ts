@@ -11,19 +11,6 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { waitBackoff } from './retry';
 
-export const OUTBOX_DDL = [
-  `CREATE TABLE IF NOT EXISTS outbox (
-     id bigserial PRIMARY KEY,
-     topic text NOT NULL,
-     key text NOT NULL,
-     value bytea NOT NULL,
-     headers jsonb NOT NULL DEFAULT '{}',
-     event_type text NOT NULL,
-     event_id uuid NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now()
-   )`,
-];
-
 export interface OutboxMessage {
   topic: string;
   key: string;
