@@ -126,7 +126,13 @@ export async function startService(
     await step('kafka', () => producer.connect());
     cleanups.push({ what: 'Kafka producer', run: () => producer.disconnect() });
 
-    const relay = new OutboxRelay({ db, producer, logger: logger.child({ module: 'outbox' }), metrics });
+    const relay = new OutboxRelay({
+      db,
+      producer,
+      logger: logger.child({ module: 'outbox' }),
+      metrics,
+      tracing,
+    });
     relay.start();
     cleanups.push({ what: 'outbox relay', run: () => relay.stop() });
     const retention = new InboxRetention({ db, logger, metrics, ...config.inbox });
@@ -152,6 +158,7 @@ export async function startService(
         handlers,
         logger,
         metrics,
+        tracing,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       });
       await step('kafka', () => consumer!.start());

@@ -22,6 +22,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { waitBackoff } from '../retry';
 import { topicOf, type EventName } from '../topics';
+import type { Tracing } from '../tracing';
 import { postgresInbox } from './inbox';
 import { createRunner } from './runner';
 import type { Codec, Handlers, OutboxWriter, TransactionRunner } from './types';
@@ -47,6 +48,7 @@ export interface ConsumerOptions {
   handlers: Handlers;
   logger: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   /** How long the group waits for a silent member before rebalancing without it (30 s by default). */
   sessionTimeoutMs?: number;
 }
