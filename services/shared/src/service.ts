@@ -2,7 +2,7 @@
 // runs the consumer loop, the outbox relay and the HTTP server, and stops them in reverse.
 // A service is a definition — what it stores, handles, publishes and serves — passed here.
 import type { Producer } from 'kafkajs';
-import { ensureTopics, platformTopics } from './admin';
+import { ensureTopics, serviceTopics } from './admin';
 import { authenticate } from './auth';
 import { EventCodec } from './codec';
 import { loadServiceConfig, redactUrl, type Env, type Parsed, type ServiceConfig, type Spec } from './config';
@@ -94,7 +94,7 @@ export async function startService(
 
     const kafka = createKafka(config.kafka, `orderflow-${definition.name}`, logger);
     await step('kafka', () =>
-      ensureTopics(kafka, platformTopics(config.prefix, [group]), {
+      ensureTopics(kafka, serviceTopics(definition.name, config.prefix), {
         replication: config.kafka.replication,
         warn: (message) => logger.warn(message),
       }),

@@ -40,3 +40,20 @@ export function dlqTopicOf(consumerGroup: string): string {
 export function groupOf(service: ServiceName, prefix = ''): string {
   return `${prefix}orderflow.${service}`;
 }
+
+/** The topics one service touches, by what it does with them: the topic it writes and the DLQ of
+ * its consumer group (when it consumes), the topics it reads, and that group. Its startup creates
+ * only these, and its Kafka ACLs (acls.ts) grant only these. */
+export interface ServiceTopics {
+  writes: string[];
+  reads: string[];
+  group?: string;
+}
+
+export function topicsOfService(service: ServiceName, prefix = ''): ServiceTopics {
+  const { topic, consumes } = SERVICES[service];
+  const reads = [...new Set(consumes.map((event: EventName) => topicOf(event, prefix)))];
+  if (reads.length === 0) return { writes: [prefix + topic], reads };
+  const group = groupOf(service, prefix);
+  return { writes: [prefix + topic, dlqTopicOf(group)], reads, group };
+}
