@@ -12,6 +12,7 @@ import {
   catalogItem,
   batchConcurrent,
   eventMessage,
+  withTraceContext,
   readJsonBody,
   validatorFor,
   type AppContext,
@@ -72,7 +73,7 @@ function correlationIdOf(ctx: Context): string {
 
 async function placeOrder(
   ctx: Context,
-  { codec, config, logger }: AppContext,
+  { codec, config, logger, tracing }: AppContext,
   writeOrder: (placement: Placement) => Promise<Placed>,
 ): Promise<void> {
   const body = await readJsonBody(ctx, '64kb');
@@ -96,10 +97,14 @@ async function placeOrder(
   const event = decision.event.payload;
   const fingerprint = requestFingerprint(request);
   // Encoded before the transaction: an event that breaks its contract never gets near the database.
-  const message = eventMessage(codec, config.prefix, decision.event.type, event, {
-    'x-correlation-id': correlationId,
-    'x-origin-ts': String(Date.now()),
-  });
+  // Its row keeps this request's trace context: the relay's publish span continues from it.
+  const message = eventMessage(
+    codec,
+    config.prefix,
+    decision.event.type,
+    event,
+    withTraceContext(tracing, { 'x-correlation-id': correlationId, 'x-origin-ts': String(Date.now()) }),
+  );
 
   const outcome = await writeOrder({ event, fingerprint, message });
 

@@ -25,3 +25,5 @@ export * from './tracing';
 export * from './validation';
 export * from './catalog';
 export * from './batch-concurrent';
+export * from './acls';
+export * from './acl-admin';

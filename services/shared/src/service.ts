@@ -2,7 +2,7 @@
 // runs the consumer loop, the outbox relay and the HTTP server, and stops them in reverse.
 // A service is a definition — what it stores, handles, publishes and serves — passed here.
 import type { Producer } from 'kafkajs';
-import { ensureTopics, platformTopics } from './admin';
+import { ensureTopics, serviceTopics } from './admin';
 import { authenticate } from './auth';
 import { EventCodec } from './codec';
 import { loadServiceConfig, redactUrl, type Env, type Parsed, type ServiceConfig, type Spec } from './config';
@@ -97,7 +97,7 @@ export async function startService(
 
     const kafka = createKafka(config.kafka, `orderflow-${definition.name}`, logger);
     await step('kafka', () =>
-      ensureTopics(kafka, platformTopics(config.prefix, [group]), {
+      ensureTopics(kafka, serviceTopics(definition.name, config.prefix), {
         replication: config.kafka.replication,
         warn: (message) => logger.warn(message),
       }),
@@ -129,7 +129,13 @@ export async function startService(
     await step('kafka', () => producer.connect());
     cleanups.push({ what: 'Kafka producer', run: () => producer.disconnect() });
 
-    const relay = new OutboxRelay({ db, producer, logger: logger.child({ module: 'outbox' }), metrics });
+    const relay = new OutboxRelay({
+      db,
+      producer,
+      logger: logger.child({ module: 'outbox' }),
+      metrics,
+      tracing,
+    });
     relay.start();
     cleanups.push({ what: 'outbox relay', run: () => relay.stop() });
     const retention = new InboxRetention({ db, logger, metrics, ...config.inbox });
@@ -155,6 +161,7 @@ export async function startService(
         handlers,
         logger,
         metrics,
+        tracing,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       });
       await step('kafka', () => consumer!.start());
