@@ -4,9 +4,11 @@
 import { Writable } from 'node:stream';
 import {
   PoisonMessageError,
+  TRACING_OFF,
   createLogger,
   createMetrics,
   type OutboxMessage,
+  type Tracing,
   type Tx,
 } from '@orderflow/shared';
 import type {
@@ -164,6 +166,7 @@ export function runnerOver(
   handlers: Handlers,
   sender = fakeSender(),
   backoff: Backoff = async () => true,
+  tracing: Tracing = TRACING_OFF,
 ) {
   const logs: string[] = [];
   const logger = createLogger({
@@ -189,6 +192,7 @@ export function runnerOver(
     signal: new AbortController().signal,
     logger,
     metrics: createMetrics('test'),
+    tracing,
   });
   return { consume, sender, logs };
 }

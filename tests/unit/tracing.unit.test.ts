@@ -14,6 +14,7 @@ import {
   TRACING_OFF,
   type HttpServer,
   type Tracing,
+  withTraceContext,
 } from '@orderflow/shared';
 import { IDP_SETTINGS, problemsOf } from '../support/config-fixtures';
 import { readConfig as billingConfig } from '../../services/billing/src/service';
@@ -114,6 +115,7 @@ describe('tracing on: a span per HTTP request', () => {
     });
     const router = new Router();
     router.get('/things/:id', (ctx) => void (ctx.body = { id: ctx.params.id }));
+    router.get('/writes-an-event', (ctx) => void (ctx.body = withTraceContext(tracing, {})));
     router.get('/boom', () => {
       throw new Error('kaput');
     });
@@ -152,6 +154,15 @@ describe('tracing on: a span per HTTP request', () => {
       'http.response.status_code': 200,
     });
     expect(span!.resource.attributes['service.name']).toBe('web');
+  });
+
+  test("an event written while handling a request stores the request's span as its traceparent", async () => {
+    const rowHeaders = (await (await fetch(`${server.url}/writes-an-event`)).json()) as Record<
+      string,
+      string
+    >;
+    const [span] = exporter.getFinishedSpans();
+    expect(rowHeaders.traceparent).toBe(`00-${span!.spanContext().traceId}-${span!.spanContext().spanId}-01`);
   });
 
   test('a request answered 500 is an error span; health probes and scrapes make none', async () => {

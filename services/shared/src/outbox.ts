@@ -1,7 +1,9 @@
 // Transactional outbox: an event is written in the same transaction as the state change
 // that caused it, and the relay publishes committed rows to Kafka, deleting them in the
 // same database transaction only after the broker acknowledged (acks=all). A crash between
-// the two re-publishes; consumers deduplicate by eventId.
+// the two re-publishes; consumers deduplicate by eventId. A row's headers hold the W3C trace
+// context of whoever wrote it (tracing/propagation.ts), so its publish span joins that trace.
+import type { Span } from '@opentelemetry/api';
 import type { Producer, IHeaders } from 'kafkajs';
 import type { EventCodec } from './codec';
 import type { EventPayloads } from './contracts';
@@ -10,19 +12,7 @@ import type { Db, Tx } from './db';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { waitBackoff } from './retry';
-
-export const OUTBOX_DDL = [
-  `CREATE TABLE IF NOT EXISTS outbox (
-     id bigserial PRIMARY KEY,
-     topic text NOT NULL,
-     key text NOT NULL,
-     value bytea NOT NULL,
-     headers jsonb NOT NULL DEFAULT '{}',
-     event_type text NOT NULL,
-     event_id uuid NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now()
-   )`,
-];
+import { endSpans, startPublishSpan, type Tracing } from './tracing';
 
 export interface OutboxMessage {
   topic: string;
@@ -94,6 +84,7 @@ export interface RelayOptions {
   producer: Producer;
   logger: Logger;
   metrics: Metrics;
+  tracing: Tracing;
 }
 
 const BATCH_SIZE = 500;
@@ -105,6 +96,8 @@ export class OutboxRelay {
   private wake: (() => void) | undefined;
   private pendingKick = false;
   private loop: Promise<void> | undefined;
+  /** Why the last publish failed, while the relay is still failing (cleared on success). */
+  private failing: Error | undefined;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -118,16 +111,23 @@ export class OutboxRelay {
     this.wake?.();
   }
 
-  /** Publishes what it holds, then stops; safe to call twice. */
+  /**
+   * Publishes what it holds, then stops; safe to call twice. Rejects when it stopped while
+   * publishing was failing: rows are left unrelayed (they go out after the restart).
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
     this.wake?.();
     await this.loop;
+    if (this.failing)
+      throw new Error(`outbox rows left unrelayed, publishing failed: ${this.failing.message}`, {
+        cause: this.failing,
+      });
   }
 
   /** Publishes one batch; returns how many rows went out. */
   async publishBatch(): Promise<number> {
-    const { db, producer, metrics } = this.options;
+    const { db, producer, metrics, tracing } = this.options;
     // Rows are deleted only once Kafka acknowledged them. This commit need not wait for the
     // disk: if it is lost, the rows come back and are published again, as after a crash
     // between send and commit, and consumers drop the copies by eventId.
@@ -141,16 +141,29 @@ export class OutboxRelay {
         );
         if (rows.length === 0) return rows;
         rows.sort((a, b) => Number(a.id) - Number(b.id)); // RETURNING order is not guaranteed
+        const spans: { span: Span }[] = [];
         const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
         for (const row of rows) {
+          let headers = row.headers;
+          if (tracing.enabled) {
+            const publish = startPublishSpan(tracing, row.topic, row.key, headers);
+            spans.push(publish);
+            headers = publish.headers;
+          }
           const list = byTopic.get(row.topic) ?? [];
-          list.push({ key: row.key, value: row.value, headers: row.headers });
+          list.push({ key: row.key, value: row.value, headers });
           byTopic.set(row.topic, list);
         }
-        await producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        try {
+          await producer.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          });
+        } catch (err) {
+          endSpans(spans, err);
+          throw err;
+        }
+        endSpans(spans);
         return rows;
       },
       { durable: false },
@@ -176,9 +189,11 @@ export class OutboxRelay {
         const sent = await this.publishBatch();
         if (failures > 0) logger.info({ failures }, 'outbox relay recovered');
         failures = 0;
+        this.failing = undefined;
         if (sent > 0) continue;
       } catch (err) {
         failures++;
+        this.failing = err as Error;
         logger.warn({ err: (err as Error).message, failures }, 'outbox relay could not publish; will retry');
         if (!(await waitBackoff(failures, this.stopping.signal))) return;
         continue;

@@ -2,22 +2,26 @@
 // retrying cannot fix bytes; a registry that cannot be reached is retried like any outage.
 import { PoisonMessageError, type PoisonReason } from '../errors';
 import { topicOf, type EventName } from '../topics';
+import { startProcessSpan, type Tracing } from '../tracing';
 import type { DeadLetters } from './dlq';
 import { stopping, type Pause } from './retry';
 import type { Codec, Entry, EventMeta, RawMessage } from './types';
 
 export interface DecodeDeps {
+  group: string;
   codec: Codec;
   prefix: string;
   handledTypes: readonly EventName[];
   deadLetters: DeadLetters;
   pause: Pause;
+  tracing: Tracing;
 }
 
 /** What became of a message: an entry to handle, dead-lettered, or of a type this service ignores. */
 export type Decoded = Entry | 'poison' | undefined;
 
-export function decoder({ codec, prefix, handledTypes, deadLetters, pause }: DecodeDeps) {
+export function decoder(deps: DecodeDeps) {
+  const { group, codec, prefix, handledTypes, deadLetters, pause, tracing } = deps;
   const topicByType = new Map<EventName, string>();
   const topicOfType = (type: EventName) => {
     let topic = topicByType.get(type);
@@ -47,10 +51,17 @@ export function decoder({ codec, prefix, handledTypes, deadLetters, pause }: Dec
           throw new PoisonMessageError('UNKNOWN_RECORD_TYPE', `${type} does not belong on topic ${topic}`);
         }
         if (!handledTypes.includes(type)) return undefined;
-        return { message, type, payload, meta: { ...meta, eventId: payload.eventId } };
+        const handled = { ...meta, eventId: payload.eventId };
+        const span = startProcessSpan(tracing, group, handled, payload.orderId);
+        return { message, type, payload, meta: handled, span };
       } catch (err) {
         if (err instanceof PoisonMessageError) {
-          await deadLetters.send(message, meta, err.code as PoisonReason, err, heartbeat);
+          const span = startProcessSpan(tracing, group, meta);
+          try {
+            await deadLetters.send(message, meta, err.code as PoisonReason, err, heartbeat, span);
+          } finally {
+            span?.end();
+          }
           return 'poison';
         }
         if (!(await pause('decode', err, attempt, heartbeat))) throw stopping(err);

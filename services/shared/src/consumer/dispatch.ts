@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { eventMessage, type OutboxMessage } from '../outbox';
 import type { EventName } from '../topics';
+import { withTraceContext, type Tracing } from '../tracing';
 import type {
   BatchHandler,
   Codec,
@@ -24,7 +25,7 @@ import type {
 const MERGE_BELOW = 100;
 const MERGED_CHUNKS = 8;
 /** Headers copied from an event to the events it causes, so one id follows an order everywhere. */
-const TRACE_HEADERS = ['x-correlation-id', 'x-origin-ts'];
+const CORRELATION_HEADERS = ['x-correlation-id', 'x-origin-ts'];
 
 export interface DispatchDeps {
   service: string;
@@ -36,6 +37,7 @@ export interface DispatchDeps {
   codec: Codec;
   logger: Logger;
   metrics: Metrics;
+  tracing: Tracing;
 }
 
 export function dispatcher(deps: DispatchDeps) {
@@ -116,7 +118,7 @@ async function handleChunk(tx: Tx, chunk: Entry[], deps: DispatchDeps): Promise<
 }
 
 function handlerContext(tx: Tx, entry: Entry, outgoing: OutboxMessage[], deps: DispatchDeps): HandlerContext {
-  const { logger, codec, prefix } = deps;
+  const { logger, codec, prefix, tracing } = deps;
   const { eventId, orderId } = entry.payload;
   let log: Logger | undefined; // a child logger costs more than handling the event: made on first use
   return {
@@ -134,10 +136,18 @@ function handlerContext(tx: Tx, entry: Entry, outgoing: OutboxMessage[], deps: D
     },
     publish: (type, payload) => {
       outgoing.push(
-        eventMessage(codec, prefix, type, payload, {
-          ...traceHeaders(entry.meta.headers),
-          'x-causation-id': eventId,
-        }),
+        eventMessage(
+          codec,
+          prefix,
+          type,
+          payload,
+          // The event caused by this one continues its trace, under the span of its handling.
+          withTraceContext(
+            tracing,
+            { ...correlationHeaders(entry.meta.headers), 'x-causation-id': eventId },
+            entry.span,
+          ),
+        ),
       );
     },
   };
@@ -155,9 +165,9 @@ function countConsumed(handled: Entry[], metrics: Metrics): void {
     metrics.eventsConsumed.inc({ topic, event_type: type }, n);
 }
 
-function traceHeaders(headers: Record<string, string>): Record<string, string> {
+function correlationHeaders(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
-    TRACE_HEADERS.filter((h) => headers[h] !== undefined).map((h) => [h, headers[h]!]),
+    CORRELATION_HEADERS.filter((h) => headers[h] !== undefined).map((h) => [h, headers[h]!]),
   );
 }
 

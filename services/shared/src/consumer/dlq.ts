@@ -1,11 +1,13 @@
 // The DLQ (rule 1, and rule 4's last step): a message that can never be handled goes to
 // `<group>.dlq` with headers naming why and where it came from. Sending is retried until it
 // succeeds (or the consumer stops), because the message's offset commits only after it.
+import type { Span } from '@opentelemetry/api';
 import type { EventMeta, MessageSender, RawMessage } from './types';
 import type { PoisonReason } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { dlqTopicOf } from '../topics';
+import { recordFailure } from '../tracing';
 import { stopping, type Pause } from './retry';
 
 export interface DeadLetters {
@@ -15,6 +17,8 @@ export interface DeadLetters {
     reason: PoisonReason,
     err: unknown,
     heartbeat: () => Promise<void>,
+    /** The span of the message's handling: it records the error. */
+    span?: Span,
   ): Promise<void>;
 }
 
@@ -29,7 +33,8 @@ export interface DeadLetterDeps {
 export function deadLetters({ group, sender, pause, logger, metrics }: DeadLetterDeps): DeadLetters {
   const topic = dlqTopicOf(group);
   return {
-    async send(message, meta, reason, err, heartbeat) {
+    async send(message, meta, reason, err, heartbeat, span) {
+      recordFailure(span, err, { 'orderflow.dlq.reason': reason, 'orderflow.dlq.topic': topic });
       const { key, value } = message;
       const ownHeaders = {
         'x-dlq-reason': reason,

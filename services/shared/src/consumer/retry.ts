@@ -96,7 +96,7 @@ export function retryPolicy(
       }
     }
     metrics.handlerFailures.inc({ event_type: entry.type, reason: 'HANDLER_FAILED' });
-    await deadLetters.send(entry.message, entry.meta, 'HANDLER_FAILED', err, heartbeat);
+    await deadLetters.send(entry.message, entry.meta, 'HANDLER_FAILED', err, heartbeat, entry.span);
   };
 
   return handleChunk;

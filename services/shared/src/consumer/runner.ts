@@ -4,6 +4,7 @@
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { EventName } from '../topics';
+import { endSpans, type Tracing } from '../tracing';
 import { decoder } from './decode';
 import { dispatcher } from './dispatch';
 import { deadLetters } from './dlq';
@@ -38,6 +39,8 @@ export interface RunnerOptions {
   signal: AbortSignal;
   logger: Logger;
   metrics: Metrics;
+  /** The service's tracing: a span per handled message when on. */
+  tracing: Tracing;
 }
 
 export function createRunner(options: RunnerOptions) {
@@ -45,11 +48,13 @@ export function createRunner(options: RunnerOptions) {
   const pause = createPause({ backoff: options.backoff, signal, logger, metrics });
   const dlq = deadLetters({ group: options.group, sender: options.sender, pause, logger, metrics });
   const decode = decoder({
+    group: options.group,
     codec: options.codec,
     prefix: options.prefix,
     handledTypes: Object.keys(options.handlers) as EventName[],
     deadLetters: dlq,
     pause,
+    tracing: options.tracing,
   });
   const handleChunk = retryPolicy({ ...dispatcher(options), deadLetters: dlq, pause, logger, metrics });
 
@@ -58,7 +63,15 @@ export function createRunner(options: RunnerOptions) {
     let chunk: Entry[] = [];
     let chunkEnd: string | undefined;
     const flush = async () => {
-      if (chunk.length > 0) await handleChunk(chunk, heartbeat);
+      if (chunk.length > 0) {
+        try {
+          await handleChunk(chunk, heartbeat);
+        } catch (err) {
+          endSpans(chunk, err);
+          throw err;
+        }
+        endSpans(chunk); // each message committed or was dead-lettered
+      }
       if (chunkEnd !== undefined) {
         resolveOffset(chunkEnd);
         await commitOffsetsIfNecessary();
@@ -81,5 +94,6 @@ export function createRunner(options: RunnerOptions) {
       if (chunk.length >= CHUNK_SIZE) await flush();
     }
     if (!signal.aborted && !isStale()) await flush();
+    else endSpans(chunk); // abandoned uncommitted: redelivered, and traced again, later
   };
 }

@@ -1,5 +1,6 @@
 // What handlers see (the API services write against) and the seams the consumer depends on,
 // each small enough for a unit test to fake.
+import type { Span } from '@opentelemetry/api';
 import type { EventCodec } from '../codec';
 import type { EventPayloads } from '../contracts';
 import type { Tx } from '../db';
@@ -58,6 +59,8 @@ export interface Entry {
   type: EventName;
   payload: { eventId: string; orderId: string };
   meta: EventMeta;
+  /** The span of its handling, from decoding until it commits or is dead-lettered; none when tracing is off. */
+  span: Span | undefined;
 }
 
 /**

@@ -1,12 +1,15 @@
 // Starts OpenTelemetry's trace SDK for one service, or nothing at all when tracing is off.
 //
 // Each service gets a provider of its own instead of the global one, because tests (and the
-// bench) run all five services in one process and each must report under its own name. What
-// is process-wide is only the context manager (which span is active), registered once.
+// bench) run all five services in one process and each must report under its own name; the
+// runtime hands each part its service's tracer. What is process-wide is registered once: the
+// context manager (which span is active) and the W3C propagator (so any library that
+// propagates through the API speaks traceparent too).
 // The SDK is loaded on demand: with OTEL_TRACES_EXPORTER=none it is never even imported, and
 // every span call goes to the API's no-op tracer.
 import {
   context,
+  propagation,
   trace,
   type Context,
   type TextMapGetter,
@@ -48,12 +51,11 @@ export async function startTracing(
   options: TracingOptions = {},
 ): Promise<Tracing> {
   if (config.exporter === 'none' && !options.exporter) return TRACING_OFF;
-  const [base, { resourceFromAttributes }, { W3CTraceContextPropagator }] = await Promise.all([
+  const [base, { resourceFromAttributes }] = await Promise.all([
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/resources'),
-    import('@opentelemetry/core'),
   ]);
-  await useAsyncContext();
+  await registerProcessWide();
   const exporter = options.exporter ?? (await exporterFor(config, base));
   const processor =
     config.exporter === 'console' || options.exporter
@@ -64,7 +66,6 @@ export async function startTracing(
     sampler: samplerFor(config, base),
     spanProcessors: [processor],
   });
-  const propagator = new W3CTraceContextPropagator();
   logger.info(
     { exporter: config.exporter, endpoint: config.endpoint, sampler: config.sampler },
     `tracing on as ${config.serviceName}`,
@@ -73,20 +74,27 @@ export async function startTracing(
   return {
     enabled: true,
     tracer: provider.getTracer('orderflow'),
-    extract: (parent, carrier, getter) => propagator.extract(parent, carrier, getter),
-    inject: (ctx, carrier, setter) => propagator.inject(ctx, carrier, setter),
+    extract: (parent, carrier, getter) => propagation.extract(parent, carrier, getter),
+    inject: (ctx, carrier, setter) => propagation.inject(ctx, carrier, setter),
     shutdown: () => (shutdown ??= provider.shutdown()),
   };
 }
 
-let contextManagerSet = false;
+let processWide: Promise<void> | undefined;
 
-/** The process-wide context manager: spans started inside an async call chain nest under its span. */
-async function useAsyncContext(): Promise<void> {
-  if (contextManagerSet) return;
-  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  contextManagerSet = true;
+/**
+ * The context manager (spans started inside an async call chain nest under its span) and the
+ * W3C trace-context propagator, once per process: services started side by side share them.
+ */
+function registerProcessWide(): Promise<void> {
+  return (processWide ??= (async () => {
+    const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }] = await Promise.all([
+      import('@opentelemetry/context-async-hooks'),
+      import('@opentelemetry/core'),
+    ]);
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  })());
 }
 
 type Sdk = typeof import('@opentelemetry/sdk-trace-base');

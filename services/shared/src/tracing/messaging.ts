@@ -1,0 +1,97 @@
+// Spans of Kafka messages, named and attributed by OpenTelemetry's messaging semantic
+// conventions (the current attribute names and the older ones many backends still read):
+// "<topic> publish" (PRODUCER) when the relay sends an outbox row, "<topic> process" (CONSUMER)
+// around a consumed message's handling, continuing the trace its headers carry. Tracing off,
+// nothing here allocates: the consumer's calls answer undefined at once.
+import { SpanKind, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import { traceContextOf, withTraceContext } from './propagation';
+import type { Tracing } from './setup';
+
+function messageAttributes(
+  topic: string,
+  eventId: string | undefined,
+  orderId: string | undefined,
+): Attributes {
+  const attributes: Attributes = { 'messaging.system': 'kafka', 'messaging.destination.name': topic };
+  if (eventId) attributes['messaging.message.id'] = eventId;
+  // Every orderflow event is keyed by its orderId.
+  if (orderId) attributes['orderflow.order_id'] = orderId;
+  return attributes;
+}
+
+/**
+ * Starts the span of publishing one outbox row, a child of the context stored with the row
+ * (the request or handler that wrote it), and answers the headers to send: the row's, with
+ * this span's context in place of the writer's.
+ */
+export function startPublishSpan(
+  tracing: Tracing,
+  topic: string,
+  orderId: string,
+  rowHeaders: Record<string, string>,
+): { span: Span; headers: Record<string, string> } {
+  const attributes = messageAttributes(topic, rowHeaders['x-event-id'], orderId);
+  attributes['messaging.operation'] = 'publish';
+  attributes['messaging.operation.type'] = 'send';
+  const span = tracing.tracer.startSpan(
+    `${topic} publish`,
+    { kind: SpanKind.PRODUCER, attributes },
+    traceContextOf(tracing, rowHeaders),
+  );
+  return { span, headers: withTraceContext(tracing, { ...rowHeaders }, span) };
+}
+
+/** Where a consumed message sits (the consumer's EventMeta has this shape). */
+export interface Delivery {
+  topic: string;
+  partition: number;
+  offset: string;
+  headers: Record<string, string>;
+  /** Empty when the message could not be decoded. */
+  eventId: string;
+}
+
+/**
+ * Starts the span of handling one consumed message, continuing the trace its headers carry;
+ * undefined when tracing is off. `orderId` is unknown for a message that cannot be decoded.
+ */
+export function startProcessSpan(
+  tracing: Tracing,
+  group: string,
+  delivery: Delivery,
+  orderId?: string,
+): Span | undefined {
+  if (!tracing.enabled) return undefined;
+  const { topic, partition, offset, headers, eventId } = delivery;
+  const attributes = messageAttributes(topic, eventId, orderId);
+  attributes['messaging.operation'] = 'process';
+  attributes['messaging.operation.type'] = 'process';
+  attributes['messaging.consumer.group.name'] = group;
+  attributes['messaging.destination.partition.id'] = String(partition);
+  attributes['messaging.kafka.destination.partition'] = partition;
+  attributes['messaging.kafka.message.offset'] = Number(offset);
+  return tracing.tracer.startSpan(
+    `${topic} process`,
+    { kind: SpanKind.CONSUMER, attributes },
+    traceContextOf(tracing, headers),
+  );
+}
+
+/** Marks a span failed: status ERROR and the exception as an event, plus any `attributes`. */
+export function recordFailure(span: Span | undefined, err: unknown, attributes?: Attributes): void {
+  if (!span) return;
+  const error = err instanceof Error ? err : new Error(String(err));
+  span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+  if (attributes) span.setAttributes(attributes);
+}
+
+/** Ends the spans of messages whose work is over; `err` when it failed. */
+export function endSpans(items: readonly { span?: Span }[], err?: unknown): void {
+  for (let i = 0; i < items.length; i++) {
+    const span = items[i]!.span;
+    if (!span) continue;
+    if (err !== undefined) recordFailure(span, err);
+    span.end();
+  }
+}
