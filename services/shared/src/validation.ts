@@ -25,7 +25,6 @@ const compiled = new Map<string, ValidateFunction>();
 // fast regular expressions. HTTP input keeps the full schema above.
 const afterAvro = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
 addFormats(afterAvro, { mode: 'fast' });
-const compiledAfterAvro = new Map<string, ValidateFunction>();
 
 function readSchema(relativePath: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(SCHEMAS_DIR, relativePath), 'utf8')) as Record<string, unknown>;
@@ -39,25 +38,31 @@ export function validatorFor<T>(relativePath: string): Validator<T> {
     validate = ajv.getSchema(String(schema.$id ?? '')) ?? ajv.compile(schema);
     compiled.set(relativePath, validate);
   }
-  return asValidator<T>(validate);
+  return validatorOf(validate);
 }
 
 /**
- * A validator for values that an Avro reader of `schemas/<relativePath>`'s mirror has already
- * decoded: it checks only what the Avro schema cannot guarantee.
+ * A validator for a schema given as a document (say, the next version of a contract during a
+ * rolling upgrade); its `$id`, if any, must differ from every schema under schemas/.
  */
-export function avroDecodedValidatorFor<T>(relativePath: string): Validator<T> {
-  let validate = compiledAfterAvro.get(relativePath);
-  if (!validate) {
-    validate = afterAvro.compile(beyondAvro(readSchema(relativePath)) as object);
-    compiledAfterAvro.set(relativePath, validate);
-  }
-  return asValidator<T>(validate);
+export function validatorOfSchema<T>(schema: object): Validator<T> {
+  const { $id } = schema as { $id?: string };
+  return validatorOf(($id && ajv.getSchema($id)) || ajv.compile(schema));
 }
 
-function asValidator<T>(fn: ValidateFunction): Validator<T> {
-  return Object.assign((value: unknown): value is T => fn(value) as boolean, {
-    check: (value: unknown) => (fn(value) ? [] : (fn.errors ?? []).map(toViolation)),
+/**
+ * A validator for values that an Avro reader of the contract (a path under schemas/, or the
+ * document) has already decoded: it checks only what the Avro schema cannot guarantee.
+ */
+export function avroDecodedValidatorFor<T>(contract: string | object): Validator<T> {
+  const schema = typeof contract === 'string' ? readSchema(contract) : contract;
+  const { $id } = schema as { $id?: string };
+  return validatorOf(($id && afterAvro.getSchema($id)) || afterAvro.compile(beyondAvro(schema) as object));
+}
+
+function validatorOf<T>(validate: ValidateFunction): Validator<T> {
+  return Object.assign((value: unknown): value is T => validate(value) as boolean, {
+    check: (value: unknown) => (validate(value) ? [] : (validate.errors ?? []).map(toViolation)),
   });
 }
 
