@@ -4,7 +4,14 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { setTimeout as pause } from 'node:timers/promises';
 import type { ReplicationWanted } from './config';
-import { SERVICES, SERVICE_NAMES, TOPIC_DEFAULTS, dlqTopicOf } from './topics';
+import {
+  SERVICES,
+  SERVICE_NAMES,
+  TOPIC_DEFAULTS,
+  dlqTopicOf,
+  topicsOfService,
+  type ServiceName,
+} from './topics';
 
 const LEADERS_TIMEOUT_MS = 30_000;
 /** kafkajs's ConfigResourceTypes.TOPIC (its enum is not exported as a value under every build). */
@@ -175,4 +182,12 @@ export function platformTopics(prefix = '', consumerGroups: string[] = []): Topi
     ...SERVICE_NAMES.map((service) => ({ topic: prefix + SERVICES[service].topic })),
     ...consumerGroups.map((group) => ({ topic: dlqTopicOf(group), partitions: 1 })),
   ];
+}
+
+/** The topics one service touches (its startup creates what is missing of these, and no others,
+ * so a principal limited to them by ACLs can start). */
+export function serviceTopics(service: ServiceName, prefix = ''): TopicSpec[] {
+  const { writes, reads, group } = topicsOfService(service, prefix);
+  const dlq = group && dlqTopicOf(group);
+  return [...writes, ...reads].map((topic) => (topic === dlq ? { topic, partitions: 1 } : { topic }));
 }

@@ -23,7 +23,6 @@ export const EVENT_NAMESPACE = 'orderflow.events';
 
 export const TOPIC_DEFAULTS = {
   partitions: 6,
-  replicationFactor: 1,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
 };
 
@@ -40,4 +39,21 @@ export function dlqTopicOf(consumerGroup: string): string {
 /** A service's consumer group; its DLQ is dlqTopicOf(group). */
 export function groupOf(service: ServiceName, prefix = ''): string {
   return `${prefix}orderflow.${service}`;
+}
+
+/** The topics one service touches, by what it does with them: the topic it writes and the DLQ of
+ * its consumer group (when it consumes), the topics it reads, and that group. Its startup creates
+ * only these, and its Kafka ACLs (acls.ts) grant only these. */
+export interface ServiceTopics {
+  writes: string[];
+  reads: string[];
+  group?: string;
+}
+
+export function topicsOfService(service: ServiceName, prefix = ''): ServiceTopics {
+  const { topic, consumes } = SERVICES[service];
+  const reads = [...new Set(consumes.map((event: EventName) => topicOf(event, prefix)))];
+  if (reads.length === 0) return { writes: [prefix + topic], reads };
+  const group = groupOf(service, prefix);
+  return { writes: [prefix + topic, dlqTopicOf(group)], reads, group };
 }
