@@ -40,14 +40,13 @@ export function asyncApiDocument(events: EventContract[]): Record<string, unknow
     channels[id] = {
       address: topic,
       title: topic,
-      description: `Every event ${producer} publishes. Key = orderId, so the events of one order keep their order within a partition. Under TOPIC_PREFIX the address is <prefix>${topic}.`,
+      description: `Every event ${producer} publishes. Key = orderId, so the events of one order keep their order within a partition. Under TOPIC_PREFIX the address is <prefix>${topic}. Replicas come from the deployment: KAFKA_REPLICATION_FACTOR (default the smaller of 3 and the cluster's brokers) and KAFKA_MIN_INSYNC_REPLICAS (default one fewer, at least 1).`,
       messages: Object.fromEntries(
         carried.map((event) => [event, { $ref: `#/components/messages/${event}` }]),
       ),
       bindings: {
         kafka: {
           partitions: TOPIC_DEFAULTS.partitions,
-          replicas: TOPIC_DEFAULTS.replicationFactor,
           topicConfiguration: { 'retention.ms': TOPIC_DEFAULTS.retentionMs },
           bindingVersion: KAFKA_BINDING,
         },

@@ -22,7 +22,7 @@ import { waitFor } from '../support/wait';
 import { FAULTS_CUSTOMER, OrderLoad, type Outcome, type SentOrder } from './load';
 import { generateIssuerKey, startIssuer, type RunningIssuer } from '../../scripts/auth/issuer';
 import { ensureBuilt } from '../../scripts/build';
-import { ServiceProcess } from './processes';
+import { ServiceProcess } from '../support/service-process';
 import { FaultProxy } from '../support/fault-proxy';
 import { Reconciler, type Verdict } from './reconcile';
 

@@ -18,7 +18,7 @@ import {
   schemaName,
   type ServiceName,
 } from '@orderflow/shared';
-import { ServiceProcess } from '../faults/processes';
+import { ServiceProcess } from '../support/service-process';
 import { makeCertificates, type TestCertificates } from '../support/certs';
 import { freePort, startOwnStack, type OwnStack } from '../support/own-stack';
 import { bearer, issuer, stackEnv } from '../support/platform';

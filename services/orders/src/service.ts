@@ -1,5 +1,6 @@
 // orders: the HTTP intake of the saga, and the reads of each order's status and history
 // (projection.ts keeps them current from every event).
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import {
@@ -27,31 +28,6 @@ import {
 } from '@orderflow/shared';
 import { decideOrder, requestFingerprint, type OrderStatus } from './decide';
 import { projectionHandlers, recordEvents } from './projection';
-
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS orders (
-     order_id text PRIMARY KEY,
-     customer_id text NOT NULL,
-     email text,
-     items jsonb NOT NULL,
-     total_cents bigint NOT NULL,
-     currency text NOT NULL,
-     fingerprint text NOT NULL,
-     status text NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now(),
-     updated_at timestamptz NOT NULL DEFAULT now()
-   )`,
-  `CREATE TABLE IF NOT EXISTS order_events (
-     seq bigserial PRIMARY KEY,
-     order_id text NOT NULL,
-     event_id uuid NOT NULL UNIQUE,
-     event_type text NOT NULL,
-     payload jsonb NOT NULL,
-     occurred_at timestamptz NOT NULL,
-     recorded_at timestamptz NOT NULL DEFAULT now()
-   )`,
-  'CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events (order_id, seq)',
-];
 
 interface OrderRow {
   order_id: string;
@@ -218,7 +194,7 @@ async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow
 }
 
 export const orders = defineService('orders', {
-  ddl: DDL,
+  migrations: join(__dirname, 'migrations'),
   handlers: projectionHandlers,
   routes(router, app) {
     const writeOrder = batchConcurrent((batch: Placement[]) =>

@@ -10,10 +10,17 @@ export function runMain(start: () => Promise<RunningService>): void {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    if (!running) {
+      // Startup may be waiting on a dependency that is gone: stop now; whatever it began is
+      // uncommitted and is redelivered.
+      console.error(`${signal} while starting: startup abandoned`);
+      process.exit(1);
+    }
     try {
-      const outcome = await running?.stop();
-      // Non-zero when work was abandoned at SHUTDOWN_TIMEOUT_MS (it is redelivered and deduplicated).
-      process.exit(outcome && !outcome.drained ? 1 : 0);
+      const outcome = await running.stop();
+      // Non-zero when work was abandoned: a stop step failed or outlasted SHUTDOWN_TIMEOUT_MS
+      // (uncommitted events are redelivered and deduplicated, outbox rows relayed after a restart).
+      process.exit(outcome.drained ? 0 : 1);
     } catch (err) {
       console.error(`error while stopping after ${signal}:`, err);
       process.exit(1);
@@ -31,7 +38,6 @@ export function runMain(start: () => Promise<RunningService>): void {
     .then(
       (service) => {
         running = service;
-        if (stopping) void service.stop();
       },
       (err: unknown) => {
         console.error(err instanceof ConfigError ? err.message : `${(err as Error).message ?? err}`);

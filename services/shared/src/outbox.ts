@@ -14,19 +14,6 @@ import type { Metrics } from './metrics';
 import { waitBackoff } from './retry';
 import { endSpans, startPublishSpan, type Tracing } from './tracing';
 
-export const OUTBOX_DDL = [
-  `CREATE TABLE IF NOT EXISTS outbox (
-     id bigserial PRIMARY KEY,
-     topic text NOT NULL,
-     key text NOT NULL,
-     value bytea NOT NULL,
-     headers jsonb NOT NULL DEFAULT '{}',
-     event_type text NOT NULL,
-     event_id uuid NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now()
-   )`,
-];
-
 export interface OutboxMessage {
   topic: string;
   key: string;
@@ -109,6 +96,8 @@ export class OutboxRelay {
   private wake: (() => void) | undefined;
   private pendingKick = false;
   private loop: Promise<void> | undefined;
+  /** Why the last publish failed, while the relay is still failing (cleared on success). */
+  private failing: Error | undefined;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -122,11 +111,18 @@ export class OutboxRelay {
     this.wake?.();
   }
 
-  /** Publishes what it holds, then stops; safe to call twice. */
+  /**
+   * Publishes what it holds, then stops; safe to call twice. Rejects when it stopped while
+   * publishing was failing: rows are left unrelayed (they go out after the restart).
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
     this.wake?.();
     await this.loop;
+    if (this.failing)
+      throw new Error(`outbox rows left unrelayed, publishing failed: ${this.failing.message}`, {
+        cause: this.failing,
+      });
   }
 
   /** Publishes one batch; returns how many rows went out. */
@@ -193,9 +189,11 @@ export class OutboxRelay {
         const sent = await this.publishBatch();
         if (failures > 0) logger.info({ failures }, 'outbox relay recovered');
         failures = 0;
+        this.failing = undefined;
         if (sent > 0) continue;
       } catch (err) {
         failures++;
+        this.failing = err as Error;
         logger.warn({ err: (err as Error).message, failures }, 'outbox relay could not publish; will retry');
         if (!(await waitBackoff(failures, this.stopping.signal))) return;
         continue;

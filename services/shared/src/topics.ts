@@ -23,7 +23,6 @@ export const EVENT_NAMESPACE = 'orderflow.events';
 
 export const TOPIC_DEFAULTS = {
   partitions: 6,
-  replicationFactor: 1,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
 };
 

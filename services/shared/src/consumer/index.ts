@@ -27,7 +27,6 @@ import { postgresInbox } from './inbox';
 import { createRunner } from './runner';
 import type { Codec, Handlers, OutboxWriter, TransactionRunner } from './types';
 
-export { INBOX_DDL } from './inbox';
 export { MAX_ATTEMPTS } from './retry';
 export type * from './types';
 
@@ -67,6 +66,9 @@ export class EventConsumer {
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
       allowAutoTopicCreation: false,
+      // A stop waits for the fetch in flight; an idle fetch returns after this long (kafkajs: 5 s),
+      // so a healthy drain stays far inside SHUTDOWN_TIMEOUT_MS. Data still returns at once.
+      maxWaitTimeInMs: 1_000,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
     this.consumer.on(this.consumer.events.CRASH, () => (this.joined = false));

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serviceCommand, type ServiceName } from '@orderflow/shared';
-import { waitFor } from '../support/wait';
+import { waitFor } from './wait';
 
 const ROOT = join(__dirname, '..', '..');
 
