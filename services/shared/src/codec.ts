@@ -5,7 +5,7 @@
 import { Type } from 'avsc';
 import { PoisonMessageError, UnavailableError, OrderflowError } from './errors';
 import { EVENT_NAMESPACE, EVENT_NAMES, type EventName } from './topics';
-import { validatorFor, type Validator } from './validation';
+import { validatorFor, validatorOfSchema, type Validator } from './validation';
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
@@ -41,6 +41,12 @@ export interface CodecOptions {
   parse: (schema: object) => Type;
   /** The schemas this process reads with: event name → reader schema JSON. */
   readerSchemas: ReadonlyMap<EventName, object>;
+  /**
+   * The JSON Schemas payloads must satisfy, per event (default: `schemas/<Event>.json`). A
+   * process reading with another version of a contract than the repository's passes that
+   * version's, as the rolling-upgrade rehearsal does.
+   */
+  contracts?: ReadonlyMap<EventName, object>;
   /** Ids registered for the events this process writes. */
   writerIds: ReadonlyMap<EventName, number>;
   /**
@@ -65,7 +71,8 @@ export class EventCodec {
   constructor(private readonly options: CodecOptions) {
     for (const [event, schema] of options.readerSchemas) {
       this.readerTypes.set(event, options.parse(schema));
-      this.validators.set(event, validatorFor(`${event}.json`));
+      const contract = options.contracts?.get(event);
+      this.validators.set(event, contract ? validatorOfSchema(contract) : validatorFor(`${event}.json`));
     }
     for (const [event, id] of options.writerIds) {
       const type = this.readerTypes.get(event);

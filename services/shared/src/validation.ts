@@ -30,9 +30,21 @@ export function validatorFor<T>(relativePath: string): Validator<T> {
     validate = ajv.getSchema(String(schema.$id ?? '')) ?? ajv.compile(schema);
     compiled.set(relativePath, validate);
   }
-  const fn = validate;
-  return Object.assign((value: unknown): value is T => fn(value) as boolean, {
-    check: (value: unknown) => (fn(value) ? [] : (fn.errors ?? []).map(toViolation)),
+  return validatorOf(validate);
+}
+
+/**
+ * A validator for a schema given as a document (say, the next version of a contract during a
+ * rolling upgrade); its `$id`, if any, must differ from every schema under schemas/.
+ */
+export function validatorOfSchema<T>(schema: object): Validator<T> {
+  const { $id } = schema as { $id?: string };
+  return validatorOf(($id && ajv.getSchema($id)) || ajv.compile(schema));
+}
+
+function validatorOf<T>(validate: ValidateFunction): Validator<T> {
+  return Object.assign((value: unknown): value is T => validate(value) as boolean, {
+    check: (value: unknown) => (validate(value) ? [] : (validate.errors ?? []).map(toViolation)),
   });
 }
 
