@@ -13,6 +13,7 @@ import {
   batchConcurrent,
   eventMessage,
   withTraceContext,
+  tagRequestSpan,
   readJsonBody,
   validatorFor,
   type AppContext,
@@ -48,6 +49,7 @@ interface EventRow {
   event_type: EventName;
   payload: Record<string, unknown>;
   occurred_at: Date;
+  traceparent: string | null;
 }
 
 const validateRequest = validatorFor<CreateOrderRequest>('requests/CreateOrderRequest.json');
@@ -95,6 +97,7 @@ async function placeOrder(
   const correlationId = correlationIdOf(ctx);
   ctx.set('X-Correlation-Id', correlationId);
   const event = decision.event.payload;
+  tagRequestSpan(tracing, { 'orderflow.order_id': event.orderId });
   const fingerprint = requestFingerprint(request);
   // Encoded before the transaction: an event that breaks its contract never gets near the database.
   // Its row keeps this request's trace context: the relay's publish span continues from it.
@@ -164,7 +167,11 @@ async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
   if (created.size > 0) {
     await recordEvents(
       tx,
-      [...created].map((p) => ({ type: 'OrderCreated' as const, ...p.event })),
+      [...created].map((p) => ({
+        type: 'OrderCreated' as const,
+        event: p.event,
+        traceparent: p.message.headers.traceparent,
+      })),
     );
     await appendToOutbox(
       tx,
@@ -187,7 +194,7 @@ async function findOrder(ctx: Context, db: AppContext['db'], orderId: string): P
 
 async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow[]> {
   const { rows } = await db.query<EventRow>(
-    'SELECT seq, event_id, event_type, payload, occurred_at FROM order_events WHERE order_id = $1 ORDER BY occurred_at, seq',
+    'SELECT seq, event_id, event_type, payload, occurred_at, traceparent FROM order_events WHERE order_id = $1 ORDER BY occurred_at, seq',
     [orderId],
   );
   return rows;
@@ -223,6 +230,7 @@ export const orders = defineService('orders', {
           type: e.event_type,
           eventId: e.event_id,
           occurredAt: e.occurred_at.toISOString(),
+          traceparent: e.traceparent,
           payload: e.payload,
         })),
       };

@@ -146,7 +146,8 @@ export class OutboxRelay {
         for (const row of rows) {
           let headers = row.headers;
           if (tracing.enabled) {
-            const publish = startPublishSpan(tracing, row.topic, row.key, headers);
+            const event = { type: row.event_type, orderId: row.key }; // every event's key is its orderId
+            const publish = startPublishSpan(tracing, row.topic, event, headers);
             spans.push(publish);
             headers = publish.headers;
           }
