@@ -117,7 +117,12 @@ export async function addInstance(
   return instance;
 }
 
+const stopped = new WeakSet<Fleet>();
+
+/** Stops every process of the fleet and drops its schemas; safe to call twice. */
 export async function stopFleet(fleet: Fleet): Promise<void> {
+  if (stopped.has(fleet)) return;
+  stopped.add(fleet);
   for (const p of processesOf(fleet)) await p.stop().catch(() => undefined);
   for (const service of SERVICE_NAMES)
     await fleet.pool

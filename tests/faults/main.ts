@@ -179,6 +179,7 @@ async function main(): Promise<number> {
         prefix: `faults-${id}-${label[0]}-`,
         logDir,
       });
+      cleanups.push(() => stopFleet(fleet));
       log(`${label}: five services ready after ${((Date.now() - fleetStarted) / 1000).toFixed(0)} s`);
       try {
         for (const scenario of scenarios) rows.push(await runScenario(fleet, scenario, suite));
