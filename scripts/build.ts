@@ -1,7 +1,8 @@
 // dist/ kept in step with the sources: `npm start`, `npm run up`, the fault suite, the bench and
 // the tests that spawn service processes run compiled JavaScript, so each calls ensureBuilt()
 // first. It rebuilds (`npm run build`) when dist/ is missing or any input is newer than the
-// last build; otherwise it costs a walk over the sources' modification times.
+// last build (the migrations' .sql files, which the build copies, included); otherwise it
+// costs a walk over the sources' modification times.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ const INPUTS = ['services', 'scripts', 'tsconfig.json', 'tsconfig.build.json', '
 function newestTime(path: string): number {
   if (!existsSync(path)) return 0;
   const stat = statSync(path);
-  if (!stat.isDirectory()) return path.endsWith('.ts') || path.endsWith('.json') ? stat.mtimeMs : 0;
+  if (!stat.isDirectory()) return /\.(ts|json|sql)$/.test(path) ? stat.mtimeMs : 0;
   let newest = 0;
   for (const entry of readdirSync(path)) newest = Math.max(newest, newestTime(join(path, entry)));
   return newest;

@@ -6,12 +6,25 @@
 // is shown in its row and the trace goes on. It reads as an operator: ORDERFLOW_TOKEN (or
 // ORDERFLOW_TOKEN_FILE) holds a token with the orderflow:operator scope; unset, one is minted
 // from the local stack's issuer key when there is one (npm start / up made it).
+// The order's trace id comes from the traceparent its events were published with; with
+// tracing on (OTEL_TRACES_EXPORTER=zipkin, as after `stack:up -- --tracing`) the Zipkin link
+// to it follows.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORTS, env, producerOf, readEnv, type EventName, type Env } from '../../services/shared/src';
+import {
+  DEFAULT_PORTS,
+  TRACE_EXPORTERS,
+  env,
+  producerOf,
+  readEnv,
+  traceIdOf,
+  type EventName,
+  type Env,
+} from '../../services/shared/src';
 import { formatTable } from '../schemas/repo';
 import { runCommand, UsageError } from './common';
 import { issuerKeyFile, localToken } from '../auth/cli';
+import { zipkinExportEnv } from '../stack/zipkin';
 
 const USAGE = 'usage: npm run orders:trace -- <orderId>';
 
@@ -24,6 +37,8 @@ const spec = {
   SHIPPING_URL: env.url(['http:', 'https:'], local(DEFAULT_PORTS.shipping)),
   NOTIFICATIONS_URL: env.url(['http:', 'https:'], local(DEFAULT_PORTS.notifications)),
   ORDERFLOW_TOKEN: env.optionalText(),
+  OTEL_TRACES_EXPORTER: env.oneOf([...TRACE_EXPORTERS], 'none'),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: env.url(['http:', 'https:'], 'http://localhost:9411/api/v2/spans'),
 };
 export type TraceUrls = {
   orders: string;
@@ -32,6 +47,8 @@ export type TraceUrls = {
   notifications: string;
   /** An operator's bearer token. */
   token?: string;
+  /** Zipkin's base URL, when the services export to Zipkin. */
+  zipkin?: string;
 };
 
 export function readTraceUrls(source: Env): TraceUrls {
@@ -42,6 +59,10 @@ export function readTraceUrls(source: Env): TraceUrls {
     shipping: raw.SHIPPING_URL,
     notifications: raw.NOTIFICATIONS_URL,
     token: raw.ORDERFLOW_TOKEN,
+    zipkin:
+      raw.OTEL_TRACES_EXPORTER === 'zipkin'
+        ? raw.OTEL_EXPORTER_ZIPKIN_ENDPOINT.replace(/\/api\/v2\/spans\/?$/, '')
+        : undefined,
   };
 }
 
@@ -116,8 +137,9 @@ export async function traceOrder(orderId: string, urls: TraceUrls): Promise<{ ok
     `order ${o.orderId}  status ${o.status}`,
     `customer ${o.customerId}${o.email ? ` <${o.email}>` : ''}  ${lines(o.items)}  total ${money(o.totalCents, o.currency)}`,
     `created ${o.createdAt}  last change ${o.updatedAt}`,
-    '',
   ];
+  if ('found' in history) out.push(traceLine(history.found.events as Json[], urls.zipkin));
+  out.push('');
   const start = Date.parse(o.createdAt);
   const elapsed = (at: string) => `+${((Date.parse(at) - start) / 1000).toFixed(3)}s`;
   if ('found' in history) {
@@ -162,6 +184,16 @@ export async function traceOrder(orderId: string, urls: TraceUrls): Promise<{ ok
   return { ok: true, text: out.join('\n') };
 }
 
+/** The order's trace: the one its OrderCreated (else its first traced event) was published in. */
+function traceLine(events: Json[], zipkin: string | undefined): string {
+  const traced = [...events.filter((e) => e.type === 'OrderCreated'), ...events]
+    .map((e) => traceIdOf(e.traceparent))
+    .find((id) => id !== undefined);
+  if (!traced)
+    return 'trace none: its events carry no traceparent (tracing was off when they were published)';
+  return zipkin ? `trace ${traced}  ${zipkin}/zipkin/traces/${traced}` : `trace ${traced}`;
+}
+
 function notificationRows(answer: Answer): string[][] {
   if ('down' in answer) return [['notifications', '-', `UNREACHABLE: ${answer.down}`]];
   const list = 'found' in answer ? [...(answer.found.notifications as Json[])].reverse() : [];
@@ -185,7 +217,8 @@ async function main(): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   if (parsed.positionals.length !== 1) throw new UsageError('orders:trace takes one orderId');
-  const urls = readTraceUrls(process.env);
+  // After `stack:up -- --tracing` the services export to the stack's Zipkin, as npm start sets up.
+  const urls = readTraceUrls({ ...process.env, ...zipkinExportEnv(process.env) });
   urls.token ??= existsSync(issuerKeyFile()) ? await localToken('ops', true, 1) : undefined;
   const { ok, text } = await traceOrder(parsed.positionals[0]!, urls);
   (ok ? console.log : console.error)(text);

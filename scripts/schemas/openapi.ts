@@ -89,6 +89,11 @@ function schemas(createOrder: Record<string, unknown>): Record<string, unknown> 
           type: text,
           eventId: text,
           occurredAt: dateTime,
+          traceparent: nullable({
+            ...text,
+            description:
+              'The W3C trace context the event was published with (its trace holds the whole order); null when tracing was off.',
+          }),
           payload: { type: 'object', description: 'The event as its JSON Schema describes it.' },
         }),
       },

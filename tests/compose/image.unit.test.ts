@@ -2,7 +2,7 @@
 // build stage and ships compiled JavaScript with production dependencies only, and every
 // service and job the image runs loads with nothing but those dependencies.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,6 +62,16 @@ test('the image holds compiled JavaScript and the contract files, no TypeScript 
   }
 });
 
+test("the build holds every migration beside the compiled code that runs it (the image's dist/services)", () => {
+  const migrations = (root: string) =>
+    readdirSync(join(ROOT, root), { recursive: true, encoding: 'utf8' })
+      .filter((path) => path.endsWith('.sql'))
+      .sort();
+  const sources = migrations('services');
+  expect(sources.length).toBeGreaterThan(SERVICE_NAMES.length);
+  expect(migrations('dist/services')).toEqual(sources);
+});
+
 test('the production dependency tree holds no dev dependency', async () => {
   const packages = await productionPackages();
   expect(packages.length).toBeGreaterThan(10);
@@ -69,7 +79,7 @@ test('the production dependency tree holds no dev dependency', async () => {
   // @types/* come along as dependencies of production packages (protobufjs's, for one): types only, no code.
   const devOnly = devDependencies.filter((name) => !name.startsWith('@types/'));
   expect(names.filter((name) => devOnly.includes(name))).toEqual([]);
-  for (const name of ['kafkajs', 'pg', 'koa', 'avsc']) expect(names).toContain(name);
+  for (const name of ['kafkajs', 'pg', 'koa', 'avsc', 'node-pg-migrate']) expect(names).toContain(name);
 }, 60_000);
 
 // Each entry point is loaded with a guard that refuses any module outside the production tree;

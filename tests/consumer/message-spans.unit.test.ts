@@ -119,6 +119,7 @@ describe('a consumed message', () => {
       'messaging.operation.type': 'process',
       'messaging.consumer.group.name': GROUP,
       'orderflow.order_id': 'order-7',
+      'orderflow.event_type': 'OrderCreated',
     });
     expect(span!.resource.attributes['service.name']).toBe('billing');
 
@@ -271,6 +272,7 @@ describe('the outbox relay', () => {
       'messaging.operation': 'publish',
       'messaging.operation.type': 'send',
       'orderflow.order_id': 'order-9',
+      'orderflow.event_type': 'PaymentCaptured',
     });
     const [message] = sent[0]!.messages;
     expect(message!.headers).toMatchObject({ 'x-event-id': 'e-9', 'x-correlation-id': 'c-9' });

@@ -67,6 +67,10 @@ test('the trace of a shipped order lists every step of its saga in time order, a
   const out = trace.stdout;
   expect(out).toContain(`order ${orderId}  status SHIPPED`);
   expect(out).toContain('customer c-trace <ada@example.com>  2 × ceramic-mug  total 29.00 EUR');
+  // This platform runs with tracing off (tests/e2e/tracing.e2e.test.ts shows the trace id and link).
+  expect(out).toContain(
+    'trace none: its events carry no traceparent (tracing was off when they were published)',
+  );
 
   const rows = out.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT\S+\s+\+\d+\.\d{3}s/.test(l));
   const steps = rows.map((l) =>

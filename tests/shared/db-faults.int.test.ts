@@ -25,7 +25,8 @@ beforeAll(async () => {
     }),
   });
   db = await createDb({ url: target.toString(), schema, logger, max: 2 });
-  await db.migrate(['CREATE TABLE IF NOT EXISTS t (id int PRIMARY KEY)']);
+  await db.query(`CREATE SCHEMA ${schema}`);
+  await db.query('CREATE TABLE t (id int PRIMARY KEY)');
 });
 
 afterAll(async () => {

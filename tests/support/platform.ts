@@ -2,7 +2,7 @@
 // own prefix (topics, subjects, consumer groups, database schemas), and reads what they did.
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type KafkaConfig as KafkaJsConfig } from 'kafkajs';
 import { Pool } from 'pg';
 import {
   DEFAULTS,
@@ -25,6 +25,7 @@ import {
   type ServiceName,
 } from '@orderflow/shared';
 import { waitFor } from './wait';
+import { readCommandConfig } from '../../scripts/config';
 import { generateIssuerKey, startIssuer, type RunningIssuer } from '../../scripts/auth/issuer';
 
 export const stackEnv = {
@@ -99,9 +100,13 @@ export async function startPlatform(
   };
   const logs = new LogCapture();
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4 });
+  // As the commands do (KAFKA_SSL, KAFKA_SASL_*): on a broker with ACLs, the platform is its admin.
+  const { brokers, ssl, sasl } = readCommandConfig(env).kafka;
   const kafka = new Kafka({
     clientId: 'orderflow-tests',
-    brokers: env.KAFKA_BROKERS!.split(','),
+    brokers,
+    ssl,
+    sasl: sasl as KafkaJsConfig['sasl'],
     logLevel: logLevel.NOTHING,
   });
   const topics = platformTopics(

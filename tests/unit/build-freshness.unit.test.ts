@@ -36,3 +36,15 @@ test('a source saved after the build makes it stale, naming where the change is'
   at(source, 3_000);
   expect(staleReason(root, stamp)).toBe('services changed since the last build');
 });
+
+test('a migration saved after the build makes it stale: the build copies migrations into dist/', () => {
+  const { root, stamp } = repo();
+  const migration = join(root, 'services', 'orders', 'src', 'migrations', '1796227001299_example.sql');
+  mkdirSync(join(root, 'services', 'orders', 'src', 'migrations'));
+  writeFileSync(migration, 'SELECT 1;\n');
+  writeFileSync(stamp, '');
+  at(stamp, 2_000);
+  at(join(root, 'services', 'orders', 'src', 'main.ts'), 1_000);
+  at(migration, 3_000);
+  expect(staleReason(root, stamp)).toBe('services changed since the last build');
+});

@@ -8,7 +8,6 @@ const app = {} as AppContext;
 
 test('a service that handles an event the table does not list for it fails when its handlers are built', () => {
   const shipping = defineService('shipping', {
-    ddl: [],
     handlers: () => ({ InventoryReserved: noop, EmailSent: noop }) as HandlersOf<'shipping'>,
   });
   expect(() => shipping.handlers(app)).toThrow(
@@ -17,7 +16,7 @@ test('a service that handles an event the table does not list for it fails when 
 });
 
 test('a service that handles exactly its events builds its handlers, and produces what the table says', () => {
-  const shipping = defineService('shipping', { ddl: [], handlers: () => ({ InventoryReserved: noop }) });
+  const shipping = defineService('shipping', { handlers: () => ({ InventoryReserved: noop }) });
   expect(Object.keys(shipping.handlers(app))).toEqual(['InventoryReserved']);
   expect(shipping.produces).toEqual(['ShippingScheduled']);
 });

@@ -15,6 +15,7 @@ import {
   type HttpServer,
   type Tracing,
   withTraceContext,
+  tagRequestSpan,
 } from '@orderflow/shared';
 import { IDP_SETTINGS, problemsOf } from '../support/config-fixtures';
 import { readConfig as billingConfig } from '../../services/billing/src/service';
@@ -115,7 +116,10 @@ describe('tracing on: a span per HTTP request', () => {
     });
     const router = new Router();
     router.get('/things/:id', (ctx) => void (ctx.body = { id: ctx.params.id }));
-    router.get('/writes-an-event', (ctx) => void (ctx.body = withTraceContext(tracing, {})));
+    router.get('/writes-an-event', (ctx) => {
+      tagRequestSpan(tracing, { 'orderflow.order_id': 'o-1' });
+      ctx.body = withTraceContext(tracing, {});
+    });
     router.get('/boom', () => {
       throw new Error('kaput');
     });
@@ -156,12 +160,13 @@ describe('tracing on: a span per HTTP request', () => {
     expect(span!.resource.attributes['service.name']).toBe('web');
   });
 
-  test("an event written while handling a request stores the request's span as its traceparent", async () => {
+  test("an event written while handling a request stores the request's span as its traceparent; the route tags that span", async () => {
     const rowHeaders = (await (await fetch(`${server.url}/writes-an-event`)).json()) as Record<
       string,
       string
     >;
     const [span] = exporter.getFinishedSpans();
+    expect(span!.attributes['orderflow.order_id']).toBe('o-1');
     expect(rowHeaders.traceparent).toBe(`00-${span!.spanContext().traceId}-${span!.spanContext().spanId}-01`);
   });
 

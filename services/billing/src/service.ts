@@ -1,5 +1,6 @@
 // billing: charges for each new order (or declines it over the limit) and refunds when
 // inventory cannot fill a paid order.
+import { join } from 'node:path';
 import {
   LIVE_STAMPS,
   defineService,
@@ -9,21 +10,6 @@ import {
   visible,
 } from '@orderflow/shared';
 import { decideCharge, decideRefund, type Payment } from './decide';
-
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS payments (
-     order_id text PRIMARY KEY,
-     payment_id uuid NOT NULL,
-     customer_id text NOT NULL,
-     email text,
-     amount_cents bigint NOT NULL,
-     currency text NOT NULL,
-     status text NOT NULL CHECK (status IN ('CAPTURED', 'DECLINED', 'REFUNDED')),
-     decline_reason text,
-     created_at timestamptz NOT NULL DEFAULT now(),
-     refunded_at timestamptz
-   )`,
-];
 
 interface PaymentRow {
   order_id: string;
@@ -53,7 +39,7 @@ function paymentOf(row: PaymentRow): Payment {
 export function billing(limitCents: number): ServiceDefinition {
   const stamps = LIVE_STAMPS;
   return defineService('billing', {
-    ddl: DDL,
+    migrations: join(__dirname, 'migrations'),
     handlers: () => ({
       // One INSERT for the whole run; the payment ids it returns are the orders charged now.
       OrderCreated: {

@@ -1,42 +1,33 @@
 // inventory: reserves stock for paid orders, all lines or none, never overselling.
+import { join } from 'node:path';
 import {
   DEMO_CATALOG,
   LIVE_STAMPS,
   PLATFORM_CURRENCY,
   defineService,
   serviceModule,
+  type Db,
 } from '@orderflow/shared';
 import { decidePaidOrder } from './decide';
 
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS stock (
-     item_id text PRIMARY KEY,
-     name text NOT NULL,
-     price_cents bigint NOT NULL,
-     currency text NOT NULL,
-     available integer NOT NULL CHECK (available >= 0),
-     reserved integer NOT NULL DEFAULT 0 CHECK (reserved >= 0)
-   )`,
-  `CREATE TABLE IF NOT EXISTS reservations (
-     order_id text PRIMARY KEY,
-     reservation_id uuid NOT NULL,
-     outcome text NOT NULL CHECK (outcome IN ('RESERVED', 'INSUFFICIENT')),
-     lines jsonb NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now()
-   )`,
-  // Seeded once: a restart never resets stock that orders have consumed.
-  `INSERT INTO stock (item_id, name, price_cents, currency, available)
-   SELECT * FROM unnest(
-     ${sqlArray(DEMO_CATALOG.map((i) => i.itemId))}::text[],
-     ${sqlArray(DEMO_CATALOG.map((i) => i.name))}::text[],
-     ${sqlArray(DEMO_CATALOG.map((i) => String(i.priceCents)))}::bigint[],
-     ${sqlArray(DEMO_CATALOG.map(() => PLATFORM_CURRENCY))}::text[],
-     ${sqlArray(DEMO_CATALOG.map((i) => String(i.initialStock)))}::int[])
-   ON CONFLICT (item_id) DO NOTHING`,
-];
-
-function sqlArray(values: string[]): string {
-  return `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')}]`;
+/**
+ * The catalog's demo items, written at every start after the migrations (reference data, not a
+ * table's shape): an item already there is left alone, so a restart never resets stock that
+ * orders have consumed.
+ */
+export async function seedCatalog(db: Db): Promise<void> {
+  await db.query(
+    `INSERT INTO stock (item_id, name, price_cents, currency, available)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::int[])
+     ON CONFLICT (item_id) DO NOTHING`,
+    [
+      DEMO_CATALOG.map((i) => i.itemId),
+      DEMO_CATALOG.map((i) => i.name),
+      DEMO_CATALOG.map((i) => i.priceCents),
+      DEMO_CATALOG.map(() => PLATFORM_CURRENCY),
+      DEMO_CATALOG.map((i) => i.initialStock),
+    ],
+  );
 }
 
 interface StockRow {
@@ -49,7 +40,8 @@ interface StockRow {
 }
 
 export const inventory = defineService('inventory', {
-  ddl: DDL,
+  migrations: join(__dirname, 'migrations'),
+  seed: seedCatalog,
   handlers: () => ({
     // The run in four statements: claim every order, lock the stock rows it needs (in item
     // order, so concurrent chunks never deadlock), decide each order in arrival order against

@@ -1,5 +1,6 @@
 // notifications: tells the customer about payments, refunds and shipments, and records
 // an EmailSent for each. Mail goes through SMTP when SMTP_URL is set, else to the log.
+import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import {
   env,
@@ -14,22 +15,6 @@ import {
 } from '@orderflow/shared';
 import type { Source } from './compose';
 import { decideNotification } from './decide';
-
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS notifications (
-     notification_id uuid PRIMARY KEY,
-     source_event_id uuid NOT NULL UNIQUE,
-     order_id text NOT NULL,
-     kind text NOT NULL,
-     recipient text NOT NULL,
-     subject text NOT NULL,
-     body text NOT NULL,
-     sent_at timestamptz NOT NULL DEFAULT now()
-   )`,
-  'CREATE INDEX IF NOT EXISTS notifications_by_order ON notifications (order_id, sent_at)',
-  // Whose notification it is, for the access rules (null on rows from before: operators only).
-  'ALTER TABLE notifications ADD COLUMN IF NOT EXISTS customer_id text',
-];
 
 interface NotificationRow {
   notification_id: string;
@@ -89,7 +74,7 @@ export function notifications(config: { SMTP_URL?: string; MAIL_FROM: string }):
   }
 
   return defineService('notifications', {
-    ddl: DDL,
+    migrations: join(__dirname, 'migrations'),
     handlers: () => ({
       PaymentCaptured: notifyAll<'PaymentCaptured'>((event) => ({ kind: 'PAYMENT_CAPTURED', event })),
       PaymentDeclined: notifyAll<'PaymentDeclined'>((event) => ({ kind: 'PAYMENT_DECLINED', event })),

@@ -15,21 +15,27 @@ interface EventFacts {
   occurredAt: string;
 }
 
+/** An event as the history keeps it. */
+export interface RecordedEvent {
+  type: EventName;
+  event: EventFacts;
+  /** The W3C trace context it was published with (none when tracing was off): orders:trace shows its trace. */
+  traceparent: string | undefined;
+}
+
 /** Appends events to their orders' histories in one statement; returns the eventIds new to it. */
-export async function recordEvents(
-  tx: Tx,
-  events: (EventFacts & { type: EventName })[],
-): Promise<Set<string>> {
+export async function recordEvents(tx: Tx, events: RecordedEvent[]): Promise<Set<string>> {
   const { rows } = await tx.query<{ event_id: string }>(
-    `INSERT INTO order_events (order_id, event_id, event_type, payload, occurred_at)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::jsonb[], $5::timestamptz[])
+    `INSERT INTO order_events (order_id, event_id, event_type, payload, occurred_at, traceparent)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::text[])
      ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
     [
-      events.map((e) => e.orderId),
-      events.map((e) => e.eventId),
+      events.map((e) => e.event.orderId),
+      events.map((e) => e.event.eventId),
       events.map((e) => e.type),
-      events.map(({ type: _type, ...payload }) => JSON.stringify(payload)),
-      events.map((e) => e.occurredAt),
+      events.map((e) => JSON.stringify(e.event)),
+      events.map((e) => e.event.occurredAt),
+      events.map((e) => e.traceparent ?? null),
     ],
   );
   return new Set(rows.map((r) => r.event_id));
@@ -50,7 +56,11 @@ export function projectionHandlers({ metrics }: AppContext): HandlersOf<'orders'
     async batch(items, tx) {
       const recorded = await recordEvents(
         tx,
-        items.map((i) => ({ type: i.type, ...(i.event as EventFacts) })),
+        items.map((i) => ({
+          type: i.type,
+          event: i.event as EventFacts,
+          traceparent: i.ctx.meta.headers.traceparent,
+        })),
       );
       const fresh = items.filter((i) => recorded.has(i.event.eventId));
       if (fresh.length === 0) return;

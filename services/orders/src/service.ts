@@ -1,5 +1,6 @@
 // orders: the HTTP intake of the saga, and the reads of each order's status and history
 // (projection.ts keeps them current from every event).
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import {
@@ -12,6 +13,7 @@ import {
   batchConcurrent,
   eventMessage,
   withTraceContext,
+  tagRequestSpan,
   readJsonBody,
   validatorFor,
   type AppContext,
@@ -27,31 +29,6 @@ import {
 } from '@orderflow/shared';
 import { decideOrder, requestFingerprint, type OrderStatus } from './decide';
 import { projectionHandlers, recordEvents } from './projection';
-
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS orders (
-     order_id text PRIMARY KEY,
-     customer_id text NOT NULL,
-     email text,
-     items jsonb NOT NULL,
-     total_cents bigint NOT NULL,
-     currency text NOT NULL,
-     fingerprint text NOT NULL,
-     status text NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now(),
-     updated_at timestamptz NOT NULL DEFAULT now()
-   )`,
-  `CREATE TABLE IF NOT EXISTS order_events (
-     seq bigserial PRIMARY KEY,
-     order_id text NOT NULL,
-     event_id uuid NOT NULL UNIQUE,
-     event_type text NOT NULL,
-     payload jsonb NOT NULL,
-     occurred_at timestamptz NOT NULL,
-     recorded_at timestamptz NOT NULL DEFAULT now()
-   )`,
-  'CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events (order_id, seq)',
-];
 
 interface OrderRow {
   order_id: string;
@@ -72,6 +49,7 @@ interface EventRow {
   event_type: EventName;
   payload: Record<string, unknown>;
   occurred_at: Date;
+  traceparent: string | null;
 }
 
 const validateRequest = validatorFor<CreateOrderRequest>('requests/CreateOrderRequest.json');
@@ -119,6 +97,7 @@ async function placeOrder(
   const correlationId = correlationIdOf(ctx);
   ctx.set('X-Correlation-Id', correlationId);
   const event = decision.event.payload;
+  tagRequestSpan(tracing, { 'orderflow.order_id': event.orderId });
   const fingerprint = requestFingerprint(request);
   // Encoded before the transaction: an event that breaks its contract never gets near the database.
   // Its row keeps this request's trace context: the relay's publish span continues from it.
@@ -188,7 +167,11 @@ async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
   if (created.size > 0) {
     await recordEvents(
       tx,
-      [...created].map((p) => ({ type: 'OrderCreated' as const, ...p.event })),
+      [...created].map((p) => ({
+        type: 'OrderCreated' as const,
+        event: p.event,
+        traceparent: p.message.headers.traceparent,
+      })),
     );
     await appendToOutbox(
       tx,
@@ -211,14 +194,14 @@ async function findOrder(ctx: Context, db: AppContext['db'], orderId: string): P
 
 async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow[]> {
   const { rows } = await db.query<EventRow>(
-    'SELECT seq, event_id, event_type, payload, occurred_at FROM order_events WHERE order_id = $1 ORDER BY occurred_at, seq',
+    'SELECT seq, event_id, event_type, payload, occurred_at, traceparent FROM order_events WHERE order_id = $1 ORDER BY occurred_at, seq',
     [orderId],
   );
   return rows;
 }
 
 export const orders = defineService('orders', {
-  ddl: DDL,
+  migrations: join(__dirname, 'migrations'),
   handlers: projectionHandlers,
   routes(router, app) {
     const writeOrder = batchConcurrent((batch: Placement[]) =>
@@ -247,6 +230,7 @@ export const orders = defineService('orders', {
           type: e.event_type,
           eventId: e.event_id,
           occurredAt: e.occurred_at.toISOString(),
+          traceparent: e.traceparent,
           payload: e.payload,
         })),
       };

@@ -2,6 +2,7 @@
 // transaction helper every effect goes through.
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { Logger } from './logger';
+import { applyMigrations } from './schema-migrations';
 
 export type Tx = Pick<PoolClient, 'query'>;
 
@@ -13,8 +14,11 @@ export interface Db {
   ): Promise<{ rows: R[]; rowCount: number | null }>;
   /** Runs `work` in one transaction; commits when it returns, rolls back when it throws. */
   tx<T>(work: (tx: Tx) => Promise<T>, options?: TxOptions): Promise<T>;
-  /** Creates the schema and applies `ddl` (idempotent statements), one instance at a time. */
-  migrate(ddl: string[]): Promise<void>;
+  /**
+   * Creates the schema and applies the migrations in `directories` its history lacks, one
+   * instance at a time (schema-migrations.ts); returns the names of those applied.
+   */
+  migrate(directories: readonly string[]): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -85,13 +89,21 @@ export async function createDb({ url, ssl, schema, max = 10, logger }: DbOptions
       client.release();
       return result;
     },
-    async migrate(ddl) {
-      await db.tx(async (tx) => {
-        // Two instances starting together would race on CREATE ... IF NOT EXISTS.
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orderflow.migrate.${schema}`]);
-        await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        for (const statement of ddl) await tx.query(statement);
-      });
+    async migrate(directories) {
+      const client = await pool.connect();
+      const onLost = (err: Error) =>
+        logger.warn({ err: err.message }, 'database connection lost while migrating');
+      client.on('error', onLost);
+      try {
+        const applied = await applyMigrations(client, schema, directories, logger);
+        client.off('error', onLost);
+        client.release();
+        return applied;
+      } catch (e) {
+        // It may still hold the migration lock (or have lost its connection): never pool it again.
+        client.release(true);
+        throw e;
+      }
     },
     async ping() {
       await pool.query('SELECT 1');

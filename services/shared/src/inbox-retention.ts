@@ -10,9 +10,6 @@ import type { Metrics } from './metrics';
 /** Rows deleted per statement: small enough that a delete never blocks handling for long. */
 const BATCH = 1_000;
 
-/** Lets retention find old rows without reading the whole inbox. */
-export const INBOX_RETENTION_DDL = ['CREATE INDEX IF NOT EXISTS inbox_handled_at ON inbox (handled_at)'];
-
 export interface InboxRetentionOptions {
   db: Db;
   logger: Logger;

@@ -18,6 +18,7 @@ export * from './metrics';
 export * from './modules';
 export * from './outbox';
 export * from './retry';
+export * from './schema-migrations';
 export * from './service';
 export * from './topics';
 export * from './tracing';

@@ -15,19 +15,6 @@ import { sendAcknowledged } from './kafka';
 import { waitBackoff } from './retry';
 import { endSpans, startPublishSpan, type Tracing } from './tracing';
 
-export const OUTBOX_DDL = [
-  `CREATE TABLE IF NOT EXISTS outbox (
-     id bigserial PRIMARY KEY,
-     topic text NOT NULL,
-     key text NOT NULL,
-     value bytea NOT NULL,
-     headers jsonb NOT NULL DEFAULT '{}',
-     event_type text NOT NULL,
-     event_id uuid NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now()
-   )`,
-];
-
 export interface OutboxMessage {
   topic: string;
   key: string;
@@ -160,7 +147,8 @@ export class OutboxRelay {
         for (const row of rows) {
           let headers = row.headers;
           if (tracing.enabled) {
-            const publish = startPublishSpan(tracing, row.topic, row.key, headers);
+            const event = { type: row.event_type, orderId: row.key }; // every event's key is its orderId
+            const publish = startPublishSpan(tracing, row.topic, event, headers);
             spans.push(publish);
             headers = publish.headers;
           }

@@ -25,8 +25,13 @@ export interface AppContext {
 
 export interface ServiceDefinition {
   name: ServiceName;
-  /** The service's own tables (idempotent DDL); inbox and outbox are added. */
-  ddl: string[];
+  /**
+   * The directory of the service's own migrations (`<timestamp>_<name>.sql`, usually
+   * `join(__dirname, 'migrations')`); the runtime's (outbox, inbox) join them in one history.
+   */
+  migrations?: string;
+  /** Reference data written after the migrations at every start; must be idempotent. */
+  seed?: (db: Db) => Promise<void>;
   produces: EventName[];
   handlers: (app: AppContext) => Handlers;
   routes?: (router: Router, app: AppContext) => void;

@@ -14,16 +14,17 @@ import {
   avroTypeOf,
   loadAvroSchema,
 } from './contracts';
-import { EventConsumer, INBOX_DDL } from './consumer';
+import { EventConsumer } from './consumer';
 import { createDb, schemaName } from './db';
 import { createHttpApp, listen, Router, type HttpServer } from './http';
 import { createKafka, createProducer } from './kafka';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
-import { OUTBOX_DDL, OutboxRelay, appendToOutbox, publishingTransactions } from './outbox';
+import { OutboxRelay, appendToOutbox, publishingTransactions } from './outbox';
 import { schemaSource } from './schema-source';
 import { crashAfterCommitOnSigusr2, delayEachTransaction } from './test-delay';
-import { InboxRetention, INBOX_RETENTION_DDL } from './inbox-retention';
+import { InboxRetention } from './inbox-retention';
+import { RUNTIME_MIGRATIONS } from './schema-migrations';
 import { stopWithin, type StopOutcome, type StopStep } from './shutdown';
 import { startTracing } from './tracing';
 import { EVENT_NAMES, groupOf, type ServiceName } from './topics';
@@ -88,9 +89,11 @@ export async function startService(
       }),
     );
     cleanups.push({ what: 'database pool', run: () => db.close() });
-    await step('database', () =>
-      db.migrate([...OUTBOX_DDL, ...INBOX_DDL, ...INBOX_RETENTION_DDL, ...definition.ddl]),
-    );
+    await step('database migrations', async () => {
+      const applied = await db.migrate(migrationsOf(definition));
+      if (applied.length > 0) logger.info({ schema: db.schema, applied }, 'database schema migrated');
+      await definition.seed?.(db);
+    });
 
     const kafka = createKafka(config.kafka, `orderflow-${definition.name}`, logger);
     await step('kafka', () =>
@@ -225,6 +228,11 @@ export async function startService(
     state = 'stopped';
     throw err;
   }
+}
+
+/** A service's migration directories: the runtime's, then its own. */
+export function migrationsOf(definition: Pick<ServiceDefinition, 'migrations'>): string[] {
+  return [RUNTIME_MIGRATIONS, ...(definition.migrations ? [definition.migrations] : [])];
 }
 
 /** Names the dependency a startup step needed when it fails. */

@@ -1,19 +1,7 @@
 // shipping: schedules a shipment for every reserved order.
+import { join } from 'node:path';
 import { LIVE_STAMPS, defineService, serviceModule, visible } from '@orderflow/shared';
 import { decideShipment } from './decide';
-
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS shipments (
-     order_id text PRIMARY KEY,
-     shipment_id uuid NOT NULL,
-     carrier text NOT NULL,
-     scheduled_for timestamptz NOT NULL,
-     items jsonb NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now()
-   )`,
-  // Whose shipment it is, for the access rules (null on rows from before: operators only).
-  'ALTER TABLE shipments ADD COLUMN IF NOT EXISTS customer_id text',
-];
 
 interface ShipmentRow {
   order_id: string;
@@ -26,7 +14,7 @@ interface ShipmentRow {
 }
 
 export const shipping = defineService('shipping', {
-  ddl: DDL,
+  migrations: join(__dirname, 'migrations'),
   handlers: () => ({
     // One INSERT for the run; the shipment ids it returns are the orders scheduled now.
     InventoryReserved: {

@@ -3,17 +3,6 @@
 import type { Tx } from '../db';
 import type { Entry, InboxStore } from './types';
 
-export const INBOX_DDL = [
-  `CREATE TABLE IF NOT EXISTS inbox (
-     event_id uuid PRIMARY KEY,
-     event_type text NOT NULL,
-     topic text NOT NULL,
-     partition int NOT NULL,
-     "offset" bigint NOT NULL,
-     handled_at timestamptz NOT NULL DEFAULT now()
-   )`,
-];
-
 /** The inbox table in the service's schema: one statement per chunk. */
 export const postgresInbox: InboxStore = {
   async claim(tx: Tx, entries: readonly Entry[]): Promise<Set<string>> {

@@ -27,7 +27,6 @@ import { postgresInbox } from './inbox';
 import { createRunner } from './runner';
 import type { Codec, Handlers, OutboxWriter, TransactionRunner } from './types';
 
-export { INBOX_DDL } from './inbox';
 export { MAX_ATTEMPTS } from './retry';
 export type * from './types';
 

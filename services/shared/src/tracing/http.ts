@@ -2,7 +2,14 @@
 // A middleware of our own rather than @opentelemetry/instrumentation-http: that one patches
 // Node's http module at load time (a require hook before anything imports http), while this
 // is twenty lines, knows Koa's matched route, and is simply not installed when tracing is off.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  defaultTextMapGetter,
+  trace,
+  type Attributes,
+} from '@opentelemetry/api';
 import type { Context, Middleware } from 'koa';
 import type { Tracing } from './setup';
 
@@ -34,4 +41,9 @@ export function httpSpans(tracing: Tracing): Middleware {
       },
     );
   };
+}
+
+/** Adds what a route learned (say, the order it placed) to its request's span; nothing when tracing is off. */
+export function tagRequestSpan(tracing: Tracing, attributes: Attributes): void {
+  if (tracing.enabled) trace.getActiveSpan()?.setAttributes(attributes);
 }

@@ -7,15 +7,19 @@ import { SpanKind, SpanStatusCode, type Attributes, type Span } from '@opentelem
 import { traceContextOf, withTraceContext } from './propagation';
 import type { Tracing } from './setup';
 
-function messageAttributes(
-  topic: string,
-  eventId: string | undefined,
-  orderId: string | undefined,
-): Attributes {
+/** What orderflow knows of an event beyond Kafka: its record type and the order it concerns. */
+export interface EventFacts {
+  type: string;
+  orderId: string;
+}
+
+function messageAttributes(topic: string, eventId: string, event: EventFacts | undefined): Attributes {
   const attributes: Attributes = { 'messaging.system': 'kafka', 'messaging.destination.name': topic };
   if (eventId) attributes['messaging.message.id'] = eventId;
-  // Every orderflow event is keyed by its orderId.
-  if (orderId) attributes['orderflow.order_id'] = orderId;
+  if (event) {
+    attributes['orderflow.order_id'] = event.orderId;
+    attributes['orderflow.event_type'] = event.type;
+  }
   return attributes;
 }
 
@@ -27,10 +31,10 @@ function messageAttributes(
 export function startPublishSpan(
   tracing: Tracing,
   topic: string,
-  orderId: string,
+  event: EventFacts,
   rowHeaders: Record<string, string>,
 ): { span: Span; headers: Record<string, string> } {
-  const attributes = messageAttributes(topic, rowHeaders['x-event-id'], orderId);
+  const attributes = messageAttributes(topic, rowHeaders['x-event-id'] ?? '', event);
   attributes['messaging.operation'] = 'publish';
   attributes['messaging.operation.type'] = 'send';
   const span = tracing.tracer.startSpan(
@@ -53,17 +57,17 @@ export interface Delivery {
 
 /**
  * Starts the span of handling one consumed message, continuing the trace its headers carry;
- * undefined when tracing is off. `orderId` is unknown for a message that cannot be decoded.
+ * undefined when tracing is off. `event` is unknown for a message that cannot be decoded.
  */
 export function startProcessSpan(
   tracing: Tracing,
   group: string,
   delivery: Delivery,
-  orderId?: string,
+  event?: EventFacts,
 ): Span | undefined {
   if (!tracing.enabled) return undefined;
   const { topic, partition, offset, headers, eventId } = delivery;
-  const attributes = messageAttributes(topic, eventId, orderId);
+  const attributes = messageAttributes(topic, eventId, event);
   attributes['messaging.operation'] = 'process';
   attributes['messaging.operation.type'] = 'process';
   attributes['messaging.consumer.group.name'] = group;

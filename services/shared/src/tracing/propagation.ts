@@ -31,3 +31,10 @@ export function withTraceContext(
 export function traceContextOf(tracing: Tracing, headers: Record<string, string>): Context {
   return tracing.extract(ROOT_CONTEXT, headers, recordGetter);
 }
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The trace id a W3C traceparent names; undefined for none or a malformed one. */
+export function traceIdOf(traceparent: string | null | undefined): string | undefined {
+  return traceparent ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
+}
