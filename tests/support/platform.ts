@@ -23,6 +23,7 @@ import {
   type Env,
   type RunningService,
   type ServiceName,
+  type StartOptions,
 } from '@orderflow/shared';
 import { waitFor } from './wait';
 import { readCommandConfig } from '../../scripts/config';
@@ -77,7 +78,8 @@ export interface Platform {
   logs: LogCapture;
   services: Partial<Record<ServiceName, RunningService>>;
   url(service: ServiceName): string;
-  startService(service: ServiceName, env?: Env): Promise<RunningService>;
+  /** Starts an instance; it replaces the one the platform holds unless that one is running. */
+  startService(service: ServiceName, env?: Env, options?: StartOptions): Promise<RunningService>;
   /** Runs SQL against the database (tables are schema-qualified by `table()`). */
   sql<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   table(service: ServiceName, name: string): string;
@@ -125,10 +127,10 @@ export async function startPlatform(
     logs,
     services,
     url: (service) => services[service]!.url,
-    async startService(service, overrides = {}) {
+    async startService(service, overrides = {}, startOptions = {}) {
       const module = await loadService(service);
       const config = module.readConfig({ ...env, ...overrides });
-      const running = await module.start(config, { logDestination: logs });
+      const running = await module.start(config, { logDestination: logs, ...startOptions });
       if (services[service] && services[service]!.state() === 'running') extra.push(running);
       else services[service] = running;
       return running;
