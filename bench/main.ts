@@ -43,7 +43,8 @@ export const CONFIG = QUICK
       rounds: 1,
       satConcurrency: 128,
       satMs: 3_000,
-      rates: [300],
+      rates: [100],
+      oneAtATime: 20,
       e2eMs: 4_000,
       platMs: 3_000,
       drainCount: 3_000,
@@ -60,7 +61,9 @@ export const CONFIG = QUICK
       rounds: 5,
       satConcurrency: 128,
       satMs: 8_000,
-      rates: [500, 1_000],
+      // Under capacity: what a user feels when the platform is not queueing.
+      rates: [100, 250],
+      oneAtATime: 200,
       e2eMs: 8_000,
       platMs: 6_000,
       drainCount: 8_000,
@@ -89,6 +92,8 @@ export interface PipelineRound {
       throughput: number;
     }
   >;
+  /** Orders sent one at a time, each after the last one's terminal event: entry → terminal. */
+  oneAtATime?: { orders: number; late: number; latency: Percentiles };
   platform: { ordersPerSec: number; accepted: number; intakePerSec: number; cpu: Record<string, number> };
   drains: Record<
     string,
@@ -353,6 +358,24 @@ class Bench {
         );
       }
 
+      {
+        const { watcher, intake, prefix, accepted } = instance ?? (await up());
+        const alone = latencyHistogram();
+        let lateAlone = 0;
+        for (let i = 0; i < CONFIG.oneAtATime; i++) {
+          const start = performance.now();
+          const orderId = await this.sendOne(p, prefix, intake);
+          accepted.push(orderId);
+          const at = await watcher.arrivalOf(orderId, 10_000);
+          if (at === undefined) lateAlone++;
+          else alone.recordValue(Math.max(1, Math.round((at - start) * 1000)));
+        }
+        result.oneAtATime = { orders: CONFIG.oneAtATime, late: lateAlone, latency: percentilesMs(alone) };
+        progress(
+          `${label}: one order at a time: p50 ${fmt(result.oneAtATime.latency.p50, 1)} p99 ${fmt(result.oneAtATime.latency.p99, 1)} ms over ${CONFIG.oneAtATime} orders (${lateAlone} not terminal within 10 s)`,
+        );
+      }
+
       const { watcher, intake, prefix, accepted } = instance ?? (await up());
       const before = this.snapshot();
       const t0 = Date.now();
@@ -397,6 +420,27 @@ class Bench {
       Object.assign(result.rss.peak, sampler.peak);
       await down();
     }
+  }
+
+  /** One order, over HTTP (answered 201) or straight to Kafka; its id. */
+  private async sendOne(p: Pipeline, prefix: string, intake: Child | undefined): Promise<string> {
+    if (!intake) {
+      const message = ceilingMessages(this.ctx)();
+      await this.producer.send({ topic: p.directInput!(prefix), acks: -1, messages: [message] });
+      return message.key;
+    }
+    const request = nextRequest();
+    const response = await fetch(`${intake.url!}/orders`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(request.authorization ? { authorization: request.authorization } : {}),
+      },
+      body: request.body,
+    });
+    await response.arrayBuffer();
+    if (response.status !== 201) throw new Error(`${p.name} answered ${response.status} to one order`);
+    return request.orderId;
   }
 
   /** Orders at `rate` (open loop) or as fast as possible (closed loop), over HTTP or straight to Kafka. */

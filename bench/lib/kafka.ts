@@ -65,6 +65,7 @@ export class TerminalWatcher {
   /** Arrival times (ms since epoch) of terminal events, for throughput over a window. */
   arrivals: number[] = [];
   private readonly consumer: Consumer;
+  private readonly waiters = new Map<string, (at: number) => void>();
 
   constructor(
     kafka: Kafka,
@@ -91,12 +92,29 @@ export class TerminalWatcher {
           if (orderId === undefined) continue;
           this.seen.set(orderId, (this.seen.get(orderId) ?? 0) + 1);
           this.arrivals.push(now);
+          this.waiters.get(orderId)?.(performance.now());
+          this.waiters.delete(orderId);
           const origin = Number(m.headers?.['x-origin-ts']?.toString());
           if (origin > 0) this.latency.recordValue(Math.max(1, (now - origin) * 1000));
         }
       },
     });
     await joined;
+  }
+
+  /** performance.now() when orderId's terminal event arrives (at once if it has), or undefined after `ms`. */
+  arrivalOf(orderId: string, ms: number): Promise<number | undefined> {
+    if (this.seen.has(orderId)) return Promise.resolve(performance.now());
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(orderId);
+        resolve(undefined);
+      }, ms);
+      this.waiters.set(orderId, (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      });
+    });
   }
 
   /** Starts a new latency window (the previous one is returned). */

@@ -7,8 +7,9 @@ import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { findJava, requireMaven } from './java';
 import { runMaven } from './fetch';
-import { runQuiet, spawnDetached, type Tracked } from './process';
+import { runQuiet, spawnDetached, StackError, type Tracked } from './process';
 import { internalReplication, type KafkaNode } from './cluster';
+import { stackUsers } from './principals';
 import { ROOT, type KafkaSettings } from './settings';
 
 export const KAFKA_MIN_JAVA = 17;
@@ -73,6 +74,7 @@ function writeConfig(k: KafkaNode): void {
     'auto.create.topics.enable': false,
     'delete.topic.enable': true,
     ...(k.sasl || k.tls ? secureListener(k) : {}),
+    ...(k.acls && k.sasl ? authorization(k.sasl) : {}),
   };
   writeFileSync(
     k.serverProperties,
@@ -109,7 +111,9 @@ function secureListener(k: KafkaNode): Record<string, string> {
     listeners: `${protocol}://127.0.0.1:${k.port},CONTROLLER://127.0.0.1:${k.controllerPort}`,
     'advertised.listeners': `${protocol}://127.0.0.1:${k.port}`,
     'inter.broker.listener.name': protocol,
-    'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,${protocol}:${protocol}`,
+    // With ACLs the controller authenticates too: a plain controller listener's caller would be
+    // User:ANONYMOUS, which would then have to be a super user.
+    'listener.security.protocol.map': `CONTROLLER:${k.acls ? 'SASL_PLAINTEXT' : 'PLAINTEXT'},${protocol}:${protocol}`,
   };
   if (k.sasl) {
     const { username, password } = k.sasl;
@@ -125,6 +129,26 @@ function secureListener(k: KafkaNode): Record<string, string> {
     props[`listener.name.${name}.ssl.truststore.location`] = k.tls.ca;
   }
   return props;
+}
+
+/** Marks storage formatted with every service's SCRAM user (users are added only at format time). */
+const serviceUsersMarker = (k: KafkaNode): string => join(k.dataDir, 'orderflow-service-users');
+
+const CONTROLLER_USER = 'orderflow-controller';
+
+/** ORDERFLOW_KAFKA_ACLS=true: KRaft's authorizer, deny unless an ACL allows; the admin and the
+ * nodes themselves (over the controller listener, with SASL/PLAIN: SCRAM users live in the metadata
+ * log the controllers serve, so they cannot log the controllers in) are super users. */
+function authorization(admin: { username: string; password: string }): Record<string, string | boolean> {
+  const { password } = admin;
+  return {
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'allow.everyone.if.no.acl.found': false,
+    'super.users': `User:${admin.username};User:${CONTROLLER_USER}`,
+    'sasl.mechanism.controller.protocol': 'PLAIN',
+    'listener.name.controller.sasl.enabled.mechanisms': 'PLAIN',
+    'listener.name.controller.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required username="${CONTROLLER_USER}" password="${password}" user_${CONTROLLER_USER}="${password}";`,
+  };
 }
 
 /** Writes the config, formats the storage on first use, and starts the node detached;
@@ -150,10 +174,18 @@ export function startKafka(k: KafkaNode, marker: string, clusterId: string): Tra
         k.serverProperties,
         '--ignore-formatted',
         ...(k.sasl
-          ? ['--add-scram', `SCRAM-SHA-256=[name=${k.sasl.username},password=${k.sasl.password}]`]
+          ? stackUsers(k.sasl, Boolean(k.acls)).flatMap(({ username, password }) => [
+              '--add-scram',
+              `SCRAM-SHA-256=[name=${username},password=${password}]`,
+            ])
           : []),
       ],
       `formatting Kafka storage in ${k.dataDir}`,
+    );
+    if (k.acls) writeFileSync(serviceUsersMarker(k), 'formatted with a SCRAM user per service\n');
+  } else if (k.acls && !existsSync(serviceUsersMarker(k))) {
+    throw new StackError(
+      `Kafka's storage in ${k.dataDir} was formatted without the services' SCRAM users that ORDERFLOW_KAFKA_ACLS=true needs: start from fresh storage (npm run stack:down -- --wipe, or another ORDERFLOW_STACK_DIR)`,
     );
   }
   return spawnDetached({

@@ -23,6 +23,10 @@ export interface KafkaSettings {
   brokers: string;
   /** ORDERFLOW_KAFKA_SASL=scram: the client listener takes only SASL/SCRAM-SHA-256 logins of this user. */
   sasl?: { mechanism: 'scram-sha-256'; username: string; password: string };
+  /** ORDERFLOW_KAFKA_ACLS=true (needs SASL): the broker authorizes every request by its ACLs and
+   * denies what none allows; the SASL user above is the admin (a super user), and every service
+   * has a SCRAM user of its own (principals.ts). */
+  acls?: boolean;
   /** ORDERFLOW_KAFKA_TLS_KEYSTORE (PEM: unencrypted PKCS#8 key, then the certificate chain) and
    * ORDERFLOW_KAFKA_TLS_CA (PEM): the client listener speaks TLS (SASL_SSL with SASL). */
   tls?: { keystore: string; ca: string };
@@ -111,6 +115,13 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     }
   } else if (sasl !== '') {
     problems.push(`ORDERFLOW_KAFKA_SASL=${sasl} is not "scram" (or empty for none)`);
+  }
+  const acls = env.ORDERFLOW_KAFKA_ACLS ?? '';
+  if (acls === 'true') {
+    if (kafka.sasl) kafka.acls = true;
+    else problems.push('ORDERFLOW_KAFKA_ACLS=true needs ORDERFLOW_KAFKA_SASL=scram (ACLs name SASL users)');
+  } else if (acls !== '' && acls !== 'false') {
+    problems.push(`ORDERFLOW_KAFKA_ACLS=${acls} is not true or false`);
   }
   if (env.ORDERFLOW_KAFKA_TLS_KEYSTORE || env.ORDERFLOW_KAFKA_TLS_CA) {
     if (!env.ORDERFLOW_KAFKA_TLS_KEYSTORE || !env.ORDERFLOW_KAFKA_TLS_CA) {

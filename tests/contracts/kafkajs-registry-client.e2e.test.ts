@@ -7,6 +7,7 @@ import {
   avroTypeOf,
   ensureTopics,
   EVENT_NAMES,
+  registryAgent,
   EventCodec,
   loadAvroSchema,
   loadJsonSchema,
@@ -28,7 +29,10 @@ const scratch = uniquePrefix();
 
 beforeAll(async () => {
   platform = await startPlatform({ services: ['orders', 'billing'], env: { PAYMENT_LIMIT_CENTS: '500000' } });
-  library = new SchemaRegistry({ host: platform.env.SCHEMA_REGISTRY_URL! });
+  library = new SchemaRegistry({
+    host: platform.env.SCHEMA_REGISTRY_URL!,
+    agent: registryAgent('http:'),
+  });
 });
 
 afterAll(async () => {

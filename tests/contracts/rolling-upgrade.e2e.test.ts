@@ -2,8 +2,9 @@
 // `giftMessage`. An orders instance already on v2 runs beside today's platform (billing and
 // every other reader still on v1): it registers v2 under the subject, as a service does at
 // startup, and accepts an order as intake does; the readers resolve v2 into v1 and the order
-// goes all the way. A reader on v2 reads what v1 wrote, the new field null. A breaking v2 is
-// refused by the registry, naming the field, and that instance publishes nothing.
+// goes all the way. A reader on v2 reads what v1 wrote, the new field null; billing upgraded to
+// read v2 first charges orders of both versions. A breaking v2 is refused by the registry,
+// naming the field, and that instance publishes nothing.
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import {
@@ -206,6 +207,38 @@ test('a reader on OrderCreated v2 reads the v1 events today’s orders writes, t
   const decoded = await codecOn(GIFT_MESSAGE_V2).decode<Json>(bytes);
   expect(decoded.payload).toMatchObject({ orderId, totalCents: 18_900, giftMessage: null });
   await waitForStatus(platform, orderId, 'SHIPPED');
+});
+
+test('billing upgraded to read OrderCreated v2 before orders is: v1 orders from today’s orders instance and v2 ones from the upgraded instance both reach SHIPPED', async () => {
+  await platform.services.billing!.stop();
+  const billing = await platform.startService('billing', {}, { readers: { OrderCreated: GIFT_MESSAGE_V2 } });
+  const upgraded = await upgradedOrdersInstance(GIFT_MESSAGE_V2);
+
+  const placed = await postJson(`${platform.url('orders')}/orders`, {
+    customerId: `c-${randomUUID()}`,
+    items: [{ itemId: 'espresso-beans-1kg', quantity: 1 }],
+  });
+  expect(placed.status).toBe(201);
+  const fromToday = placed.body.orderId as string;
+  const fromUpgraded = anOrder({ giftMessage: 'Enjoy the mugs' });
+  await upgraded.accept(fromUpgraded);
+
+  for (const orderId of [fromToday, fromUpgraded.orderId]) {
+    await waitForStatus(platform, orderId, 'SHIPPED');
+    const payment = await getJson(`${platform.url('billing')}/payments/${orderId}`);
+    expect(payment.body).toMatchObject({ orderId, status: 'CAPTURED' });
+  }
+  // What billing's own codec, on v2, made of each: v1 resolved into v2 (null), v2 as written.
+  const seen = async (orderId: string) =>
+    (await billing.app.codec.decode<Json>(await orderCreatedOnTopic(orderId))).payload.giftMessage;
+  expect(await seen(fromToday)).toBeNull();
+  expect(await seen(fromUpgraded.orderId)).toBe('Enjoy the mugs');
+});
+
+test('a service is refused a reader version for an event it produces: it reads what it registers', async () => {
+  await expect(
+    platform.startService('orders', {}, { readers: { OrderCreated: GIFT_MESSAGE_V2 } }),
+  ).rejects.toThrow('cannot start: orders produces OrderCreated, so it reads it as it registers it');
 });
 
 describe.each([

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import {
   EVENT_NAMES,
   SERVICES,
+  registryAgent,
   recordNameOf,
   recordSubjectOf,
   topicOf,
@@ -28,10 +29,12 @@ beforeAll(async () => {
   platform = await startPlatform({
     env: { SUBJECT_NAME_STRATEGY: 'topic', PAYMENT_LIMIT_CENTS: '500000' },
   });
-  // A registry that does not answer fails the call within 30 s, naming it, instead of hanging the test.
+  // A registry that does not answer fails the call within 30 s, naming it, instead of hanging the
+  // test. Not Node's default agent: a call that picks up a socket as its 5 s idle timeout expires
+  // hangs (it failed CI twice, between two topics' reads; see registryAgent).
   confluent = new ConfluentRegistry({
     baseURLs: [platform.env.SCHEMA_REGISTRY_URL!],
-    createAxiosDefaults: { timeout: 30_000 },
+    createAxiosDefaults: { timeout: 30_000, httpAgent: registryAgent('http:') },
   });
 });
 

@@ -20,6 +20,9 @@ export interface OwnStackOptions {
   brokers?: number;
   /** Turns on SASL/SCRAM-SHA-256 on the broker's client listener. */
   sasl?: { username: string; password: string };
+  /** With `sasl`: the broker authorizes by ACLs, `sasl` is its admin (a super user) and every service
+   * has a SCRAM user of its own (scripts/stack/principals.ts `serviceUser`). */
+  acls?: boolean;
   /** Turns on TLS on the broker's client listener: a PEM keystore (key, then chain) and the CA. */
   tls?: { keystore: string; ca: string };
   log?: (line: string) => void;
@@ -110,6 +113,7 @@ export async function startOwnStack(options: OwnStackOptions = {}): Promise<OwnS
     ORDERFLOW_KAFKA_SASL: options.sasl ? 'scram' : '',
     ORDERFLOW_KAFKA_SASL_USERNAME: options.sasl?.username,
     ORDERFLOW_KAFKA_SASL_PASSWORD: options.sasl?.password,
+    ORDERFLOW_KAFKA_ACLS: options.acls ? 'true' : '',
     ORDERFLOW_KAFKA_TLS_KEYSTORE: options.tls?.keystore,
     ORDERFLOW_KAFKA_TLS_CA: options.tls?.ca,
   };

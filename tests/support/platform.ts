@@ -2,7 +2,7 @@
 // own prefix (topics, subjects, consumer groups, database schemas), and reads what they did.
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type KafkaConfig as KafkaJsConfig } from 'kafkajs';
 import { Pool } from 'pg';
 import {
   DEFAULTS,
@@ -23,8 +23,10 @@ import {
   type Env,
   type RunningService,
   type ServiceName,
+  type StartOptions,
 } from '@orderflow/shared';
 import { waitFor } from './wait';
+import { readCommandConfig } from '../../scripts/config';
 import { generateIssuerKey, startIssuer, type RunningIssuer } from '../../scripts/auth/issuer';
 
 export const stackEnv = {
@@ -76,7 +78,8 @@ export interface Platform {
   logs: LogCapture;
   services: Partial<Record<ServiceName, RunningService>>;
   url(service: ServiceName): string;
-  startService(service: ServiceName, env?: Env): Promise<RunningService>;
+  /** Starts an instance; it replaces the one the platform holds unless that one is running. */
+  startService(service: ServiceName, env?: Env, options?: StartOptions): Promise<RunningService>;
   /** Runs SQL against the database (tables are schema-qualified by `table()`). */
   sql<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   table(service: ServiceName, name: string): string;
@@ -99,9 +102,13 @@ export async function startPlatform(
   };
   const logs = new LogCapture();
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4 });
+  // As the commands do (KAFKA_SSL, KAFKA_SASL_*): on a broker with ACLs, the platform is its admin.
+  const { brokers, ssl, sasl } = readCommandConfig(env).kafka;
   const kafka = new Kafka({
     clientId: 'orderflow-tests',
-    brokers: env.KAFKA_BROKERS!.split(','),
+    brokers,
+    ssl,
+    sasl: sasl as KafkaJsConfig['sasl'],
     logLevel: logLevel.NOTHING,
   });
   const topics = platformTopics(
@@ -120,10 +127,10 @@ export async function startPlatform(
     logs,
     services,
     url: (service) => services[service]!.url,
-    async startService(service, overrides = {}) {
+    async startService(service, overrides = {}, startOptions = {}) {
       const module = await loadService(service);
       const config = module.readConfig({ ...env, ...overrides });
-      const running = await module.start(config, { logDestination: logs });
+      const running = await module.start(config, { logDestination: logs, ...startOptions });
       if (services[service] && services[service]!.state() === 'running') extra.push(running);
       else services[service] = running;
       return running;

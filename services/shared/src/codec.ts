@@ -5,7 +5,7 @@
 import { Type } from 'avsc';
 import { PoisonMessageError, UnavailableError, OrderflowError } from './errors';
 import { EVENT_NAMESPACE, EVENT_NAMES, type EventName } from './topics';
-import { validatorFor, validatorOfSchema, type Validator } from './validation';
+import { avroDecodedValidatorFor, validatorFor, validatorOfSchema, type Validator } from './validation';
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
@@ -67,12 +67,15 @@ export class EventCodec {
   private scratch = Buffer.alloc(64 * 1024);
   private readonly writers = new Map<EventName, { id: number; type: Type; header: Buffer }>();
   private readonly validators = new Map<EventName, Validator<unknown>>();
+  /** Decoded values need only what Avro did not already check. */
+  private readonly decodedValidators = new Map<EventName, Validator<unknown>>();
 
   constructor(private readonly options: CodecOptions) {
     for (const [event, schema] of options.readerSchemas) {
       this.readerTypes.set(event, options.parse(schema));
       const contract = options.contracts?.get(event);
       this.validators.set(event, contract ? validatorOfSchema(contract) : validatorFor(`${event}.json`));
+      this.decodedValidators.set(event, avroDecodedValidatorFor(contract ?? `${event}.json`));
     }
     for (const [event, id] of options.writerIds) {
       const type = this.readerTypes.get(event);
@@ -149,7 +152,7 @@ export class EventCodec {
       );
     }
     const { type, payload } = decoded;
-    const violations = this.validators.get(type)!.check(payload);
+    const violations = this.decodedValidators.get(type)!.check(payload);
     if (violations.length > 0) {
       const list = violations.map((v) => `${v.path || '/'} ${v.message}`).join('; ');
       throw new PoisonMessageError('INVALID_EVENT', `${type} breaks its contract: ${list}`, {

@@ -57,4 +57,16 @@ export interface StartOptions {
   /** Where log lines go (stdout by default); tests read logs from a stream. */
   logDestination?: DestinationStream;
   tracing?: TracingOptions;
+  /**
+   * Contract versions to read with instead of the repository's, for events the service consumes
+   * and does not produce (what it produces is what it registers): an instance upgraded to the
+   * next version of an event before its producers, as the rolling-upgrade rehearsal starts one.
+   */
+  readers?: Partial<Record<EventName, ReaderContract>>;
+}
+
+/** One version of an event's contract: the Avro schema read with, the JSON Schema checked. */
+export interface ReaderContract {
+  avro: object;
+  json: object;
 }

@@ -27,7 +27,7 @@ import { InboxRetention } from './inbox-retention';
 import { RUNTIME_MIGRATIONS } from './schema-migrations';
 import { stopWithin, type StopOutcome, type StopStep } from './shutdown';
 import { startTracing } from './tracing';
-import { EVENT_NAMES, groupOf, type ServiceName } from './topics';
+import { EVENT_NAMES, groupOf, type EventName, type ServiceName } from './topics';
 import type { AppContext, Lifecycle, RunningService, ServiceDefinition, StartOptions } from './service-types';
 
 export * from './service-types';
@@ -75,6 +75,12 @@ export async function startService(
     if (!config.auth) throw new Error('cannot start: http: no auth settings (read with { auth: true })');
     if (config.auth.mode === 'off')
       logger.warn('AUTH_MODE=off: anyone who reaches this service may place and read any order');
+    const readers = options.readers ?? {};
+    const ownReader = definition.produces.find((event) => readers[event]);
+    if (ownReader)
+      throw new Error(
+        `cannot start: ${definition.name} produces ${ownReader}, so it reads it as it registers it`,
+      );
     const metrics = createMetrics(definition.name);
     const tracing = await startTracing(config.tracing, logger, options.tracing);
     cleanups.push({ what: 'trace exporter', run: () => tracing.shutdown() });
@@ -119,7 +125,8 @@ export async function startService(
     const codec = new EventCodec({
       source: schemaSource(registry, metrics),
       parse: avroTypeOf,
-      readerSchemas: new Map(EVENT_NAMES.map((e) => [e, loadAvroSchema(e)])),
+      readerSchemas: new Map(EVENT_NAMES.map((e) => [e, readers[e]?.avro ?? loadAvroSchema(e)])),
+      contracts: new Map(Object.entries(readers).map(([e, contract]) => [e as EventName, contract.json])),
       writerIds: new Map([...registered].map(([event, { id }]) => [event, id])),
       writerBranches: branchesOf(registered),
       onSchemaLookup: (cached) => cached && metrics.schemaCacheHits.inc(),

@@ -3,6 +3,7 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { beyondAvro } from './beyond-avro';
 import { REPO_ROOT } from './root';
 
 export const SCHEMAS_DIR = join(REPO_ROOT, 'schemas');
@@ -19,14 +20,21 @@ const ajv = new Ajv2020({ allErrors: true, strict: true });
 addFormats(ajv);
 const compiled = new Map<string, ValidateFunction>();
 
+// Decoded events are checked only for what Avro cannot express (beyond-avro.ts); without their
+// `type` keywords strict mode would flag every length and pattern, and formats take ajv-formats'
+// fast regular expressions. HTTP input keeps the full schema above.
+const afterAvro = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
+addFormats(afterAvro, { mode: 'fast' });
+
+function readSchema(relativePath: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(SCHEMAS_DIR, relativePath), 'utf8')) as Record<string, unknown>;
+}
+
 /** A validator for `schemas/<relativePath>`, compiled once per process. */
 export function validatorFor<T>(relativePath: string): Validator<T> {
   let validate = compiled.get(relativePath);
   if (!validate) {
-    const schema = JSON.parse(readFileSync(join(SCHEMAS_DIR, relativePath), 'utf8')) as Record<
-      string,
-      unknown
-    >;
+    const schema = readSchema(relativePath);
     validate = ajv.getSchema(String(schema.$id ?? '')) ?? ajv.compile(schema);
     compiled.set(relativePath, validate);
   }
@@ -40,6 +48,16 @@ export function validatorFor<T>(relativePath: string): Validator<T> {
 export function validatorOfSchema<T>(schema: object): Validator<T> {
   const { $id } = schema as { $id?: string };
   return validatorOf(($id && ajv.getSchema($id)) || ajv.compile(schema));
+}
+
+/**
+ * A validator for values that an Avro reader of the contract (a path under schemas/, or the
+ * document) has already decoded: it checks only what the Avro schema cannot guarantee.
+ */
+export function avroDecodedValidatorFor<T>(contract: string | object): Validator<T> {
+  const schema = typeof contract === 'string' ? readSchema(contract) : contract;
+  const { $id } = schema as { $id?: string };
+  return validatorOf(($id && afterAvro.getSchema($id)) || afterAvro.compile(beyondAvro(schema) as object));
 }
 
 function validatorOf<T>(validate: ValidateFunction): Validator<T> {

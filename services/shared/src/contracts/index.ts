@@ -32,6 +32,7 @@ export {
   type SchemaReference,
   type SubjectSchema,
 } from './registry';
+export { registryAgent } from './registry-wire';
 export {
   branchesOf,
   ensureEventSubjects,

@@ -14,6 +14,7 @@ import {
   translate,
   failureOf,
   timeoutMiddleware,
+  registryAgent,
   asSubjectSchema,
   requestBody,
   enc,
@@ -60,6 +61,7 @@ export class SchemaRegistryClient {
       auth,
       clientId: CLIENT_ID,
       middlewares: [timeoutMiddleware(this.#timeoutMs)],
+      agent: registryAgent(parsed.protocol),
     };
     this.#registry = new SchemaRegistry(args, { [SchemaType.AVRO]: AVRO_OPTIONS as never });
     this.#api = createApiClient(args);
