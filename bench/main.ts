@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- --soak]`: the three pipelines (ceiling, peer, orderflow)
 // measured in turn, round after round, on the same stack, payloads and partition count.
+// `-- --tracing` measures orderflow alone, tracing off vs on, instead (bench/tracing.ts).
 // Prints progress and a table of medians, writes raw results to bench/results/ and a chart
 // to docs/. Every load targets 127.0.0.1 and is bounded in count and time.
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -28,10 +29,12 @@ import {
 import { ensureBuilt } from '../scripts/build';
 import { SerdeBench, type SerdeResult } from './serde';
 import { printTable, summarize, writeChart } from './report';
+import { compareTracing } from './tracing';
 
 const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
 const SOAK = argv.has('--soak');
+const TRACING = argv.has('--tracing');
 
 export const CONFIG = QUICK
   ? {
@@ -672,10 +675,31 @@ async function main(): Promise<void> {
     partitions: TOPIC_DEFAULTS.partitions,
   };
   progress(
-    `bench ${CONFIG.mode}: ${CONFIG.warmup ? 'warm-up + ' : ''}${CONFIG.rounds} rounds × ceiling, peer, orderflow on ${machine.cores} cores; logs in ${logDir}`,
+    `bench ${CONFIG.mode}: ${CONFIG.warmup ? 'warm-up + ' : ''}${CONFIG.rounds} rounds × ${TRACING ? 'orderflow with tracing off and on' : 'ceiling, peer, orderflow'} on ${machine.cores} cores; logs in ${logDir}`,
   );
 
   const bench = new Bench(ctx, kafka);
+  if (TRACING) {
+    try {
+      const rounds = await compareTracing(ctx, {
+        ...CONFIG,
+        resultsDir,
+        stamp,
+        progress,
+        round: (p, index, label) => bench.round(p, index, label),
+      });
+      const bad = rounds
+        .flatMap((r) => [r.off, r.on])
+        .filter((r) => r.correctness.missing + r.correctness.duplicates > 0);
+      if (bad.length > 0) {
+        console.error(`correctness FAILED: ${JSON.stringify(bad.map((r) => r.correctness))}`);
+        process.exitCode = 1;
+      }
+    } finally {
+      await pool.end();
+    }
+    return;
+  }
   const file = join(resultsDir, `bench-${CONFIG.mode}-${stamp}.json`);
   const pipelines = [ceilingPipeline(ctx), peerPipeline(ctx), orderflowPipeline(ctx)];
   const rounds: RoundResult[] = [];

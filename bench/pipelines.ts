@@ -137,7 +137,8 @@ const INPUT_OF: Record<WorkerName, { type: EventName; topic: string; output: str
   notifications: { type: 'ShippingScheduled', topic: 'shipping.events', output: 'notifications.events' },
 };
 
-export function orderflowPipeline(ctx: BenchContext): Pipeline {
+/** orderflow's five services; `extraEnv` on top of the bench's settings (tracing, for one). */
+export function orderflowPipeline(ctx: BenchContext, extraEnv: Record<string, string> = {}): Pipeline {
   const registry = new SchemaRegistryClient({ url: ctx.stack.SCHEMA_REGISTRY_URL });
   const readerSchemas = new Map(EVENT_NAMES.map((e) => [e, loadAvroSchema(e)]));
   const reader = new EventCodec({ source: registry, parse: avroTypeOf, readerSchemas, writerIds: new Map() });
@@ -148,6 +149,7 @@ export function orderflowPipeline(ctx: BenchContext): Pipeline {
     LOG_LEVEL: 'warn',
     PAYMENT_LIMIT_CENTS: '100000000',
     HTTP_RATE_LIMIT_PER_SECOND: '0', // one load generator on one address: the per-client limit is off
+    ...extraEnv,
   });
   const start = (prefix: string, service: string) =>
     spawnChild(

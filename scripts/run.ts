@@ -3,15 +3,18 @@
 //                 foreground with prefixed, readable logs; Ctrl-C stops everything.
 //   npm run up    the same in the background; returns when every service is ready.
 //   npm run down  stops the services that `up` started (the stack keeps running).
+// Several instances of a service: `--instances billing=2,inventory=2` or ORDERFLOW_INSTANCES
+// (scripts/instances.ts), each on its own port and labelled `billing-2` in logs and pids.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as pause } from 'node:timers/promises';
 import { prettyFactory } from 'pino-pretty';
-import { DEFAULT_PORTS, SERVICE_NAMES, serviceCommand, type ServiceName } from '../services/shared/src';
+import { DEFAULT_PORTS, serviceCommand, type ServiceName } from '../services/shared/src';
 import { localAuthEnv, spawnIssuer, tokenHelp } from './auth/local';
 import { ensureBuilt } from './build';
+import { instancesArgument, parseInstances, planInstances, type Instance } from './instances';
 import { withStackBrokers } from './stack/brokers';
 import { zipkinExportEnv } from './stack/zipkin';
 
@@ -41,24 +44,27 @@ function portOf(service: ServiceName): number {
   return Number(process.env[`${service.toUpperCase()}_PORT`] ?? DEFAULT_PORTS[service]);
 }
 
-function spawnService(service: ServiceName, stdio: 'pipe' | number, detached: boolean): ChildProcess {
-  return spawn(process.execPath, serviceCommand(service), {
+/** What to run: read once, before anything starts, so a bad --instances changes nothing. */
+function instances(): Instance[] {
+  return planInstances(parseInstances(instancesArgument(process.argv.slice(3), process.env)), portOf);
+}
+
+function spawnService(instance: Instance, stdio: 'pipe' | number, detached: boolean): ChildProcess {
+  return spawn(process.execPath, serviceCommand(instance.service), {
     cwd: ROOT,
     // After `stack:up -- --tracing`, spans go to the stack's Zipkin with nothing more to set.
-    env: { ...localAuthEnv(), ...withStackBrokers(), ...zipkinExportEnv(), PORT: String(portOf(service)) },
+    env: { ...localAuthEnv(), ...withStackBrokers(), ...zipkinExportEnv(), PORT: String(instance.port) },
     stdio: ['ignore', stdio, stdio],
     detached,
   });
 }
 
-async function waitReady(service: ServiceName, child?: ChildProcess): Promise<void> {
-  const url = `http://127.0.0.1:${portOf(service)}/health/ready`;
+async function waitReady({ label, port }: Instance, child?: ChildProcess): Promise<void> {
+  const url = `http://127.0.0.1:${port}/health/ready`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null)
-      throw new Error(
-        `${service} exited with code ${child.exitCode}; see ${join(LOG_DIR, `${service}.log`)}`,
-      );
+      throw new Error(`${label} exited with code ${child.exitCode}; see ${join(LOG_DIR, `${label}.log`)}`);
     const ok = await fetch(url).then(
       (r) => r.ok,
       () => false,
@@ -67,7 +73,7 @@ async function waitReady(service: ServiceName, child?: ChildProcess): Promise<vo
     await pause(250);
   }
   throw new Error(
-    `${service} not ready at ${url} after ${READY_TIMEOUT_MS / 1000}s; see ${join(LOG_DIR, `${service}.log`)}`,
+    `${label} not ready at ${url} after ${READY_TIMEOUT_MS / 1000}s; see ${join(LOG_DIR, `${label}.log`)}`,
   );
 }
 
@@ -87,6 +93,7 @@ function isAlive(pid: number): boolean {
 }
 
 async function foreground(): Promise<void> {
+  const plan = instances();
   prepare();
   const pretty = prettyFactory({
     colorize: process.stdout.isTTY,
@@ -94,11 +101,11 @@ async function foreground(): Promise<void> {
     translateTime: 'HH:MM:ss.l',
     singleLine: true,
   });
-  const width = Math.max(...SERVICE_NAMES.map((s) => s.length));
+  const width = Math.max(...plan.map((i) => i.label.length));
   const issuer = spawnIssuer('pipe', false);
-  const children = [...SERVICE_NAMES, 'issuer' as const].map((service) => {
-    const child = service === 'issuer' ? issuer : spawnService(service, 'pipe', false);
-    const label = `[${service.padEnd(width)}]`;
+  const children = [...plan, 'issuer' as const].map((instance) => {
+    const child = instance === 'issuer' ? issuer : spawnService(instance, 'pipe', false);
+    const label = `[${(instance === 'issuer' ? instance : instance.label).padEnd(width)}]`;
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
         let text = line;
@@ -123,9 +130,11 @@ async function foreground(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    await Promise.all(SERVICE_NAMES.map((s, i) => waitReady(s, children[i])));
+    await Promise.all(plan.map((instance, i) => waitReady(instance, children[i])));
+    console.log('\n✓ orderflow is running:');
+    for (const instance of plan) console.log(`  ${listing(instance, width)}`);
     console.log(
-      `\n✓ orderflow is running: POST http://127.0.0.1:${portOf('orders')}/orders  (Ctrl-C stops it)\n${await tokenHelp(portOf('orders'))}\n`,
+      `\n  POST http://127.0.0.1:${portOf('orders')}/orders  (Ctrl-C stops it)\n${await tokenHelp(portOf('orders'))}\n`,
     );
   } catch (err) {
     console.error(`✗ ${(err as Error).message}`);
@@ -138,25 +147,27 @@ async function foreground(): Promise<void> {
 }
 
 async function background(): Promise<void> {
+  const plan = instances();
+  const width = Math.max(...plan.map((i) => i.label.length));
   const already = runningPids();
-  if (SERVICE_NAMES.every((s) => already[s]) && already.issuer) {
+  if (plan.every((i) => already[i.label]) && already.issuer) {
     console.log('orderflow services are already running:');
-    for (const service of SERVICE_NAMES)
-      console.log(`  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  (pid ${already[service]})`);
+    for (const instance of plan)
+      console.log(`  ${listing(instance, width)}  (pid ${already[instance.label]})`);
     return;
   }
   prepare();
   mkdirSync(LOG_DIR, { recursive: true });
   const pids: Record<string, number> = { ...already };
-  const children: Partial<Record<ServiceName, ChildProcess>> = {};
-  for (const service of SERVICE_NAMES) {
-    if (pids[service]) continue;
-    const log = openSync(join(LOG_DIR, `${service}.log`), 'a');
-    const child = spawnService(service, log, true);
+  const children: Partial<Record<string, ChildProcess>> = {};
+  for (const instance of plan) {
+    if (pids[instance.label]) continue;
+    const log = openSync(join(LOG_DIR, `${instance.label}.log`), 'a');
+    const child = spawnService(instance, log, true);
     closeSync(log);
     child.unref();
-    children[service] = child;
-    pids[service] = child.pid!;
+    children[instance.label] = child;
+    pids[instance.label] = child.pid!;
   }
   if (!pids.issuer) {
     const log = openSync(join(LOG_DIR, 'issuer.log'), 'a');
@@ -168,18 +179,20 @@ async function background(): Promise<void> {
   writeFileSync(PIDS_FILE, JSON.stringify(pids, null, 2));
   console.log('\nwaiting for every service to be ready…');
   try {
-    await Promise.all(SERVICE_NAMES.map((s) => waitReady(s, children[s])));
+    await Promise.all(plan.map((instance) => waitReady(instance, children[instance.label])));
   } catch (err) {
     console.error(`✗ ${(err as Error).message}\n  stopping what was started (npm run down)`);
     await down();
     process.exit(1);
   }
   console.log('✓ orderflow is running:');
-  for (const service of SERVICE_NAMES)
-    console.log(
-      `  ${service.padEnd(13)} http://127.0.0.1:${portOf(service)}  logs: .stack/logs/${service}.log`,
-    );
+  for (const instance of plan)
+    console.log(`  ${listing(instance, width)}  logs: .stack/logs/${instance.label}.log`);
   console.log(await tokenHelp(portOf('orders')));
+}
+
+function listing({ label, port }: Instance, width: number): string {
+  return `${label.padEnd(width)}  http://127.0.0.1:${port}`;
 }
 
 async function down(): Promise<void> {

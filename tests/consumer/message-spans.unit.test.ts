@@ -8,6 +8,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import {
   OutboxRelay,
   TRACING_OFF,
+  recordingPartitioner,
   createLogger,
   createMetrics,
   startTracing,
@@ -17,7 +18,7 @@ import {
   type OrderCreated,
   type Tracing,
 } from '@orderflow/shared';
-import type { Producer } from 'kafkajs';
+import type { Message, PartitionMetadata, Producer } from 'kafkajs';
 import { FakeDatabase, GROUP, TOPIC, fakeBatch, fakeSender, orderCreated, poison, runnerOver } from './fakes';
 
 const quiet = createLogger({
@@ -209,6 +210,10 @@ describe('a consumed message', () => {
 });
 
 describe('the outbox relay', () => {
+  const ONE_PARTITION: PartitionMetadata[] = [
+    { partitionId: 0, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 },
+  ];
+
   interface Sent {
     topic: string;
     messages: { key: string; headers: Record<string, string> }[];
@@ -236,10 +241,19 @@ describe('the outbox relay', () => {
           },
         }),
     } as unknown as Db;
+    // Partitions as the real producer does, so the relay sees every partition acknowledged.
+    const partition = recordingPartitioner();
     const producer = {
       sendBatch: async ({ topicMessages }: { topicMessages: Sent[] }) => {
         if (refuse) throw refuse;
         sent.push(...topicMessages);
+        return topicMessages.flatMap(({ topic, messages }) =>
+          messages.map((message) => ({
+            topicName: topic,
+            partition: partition({ topic, partitionMetadata: ONE_PARTITION, message: message as Message }),
+            errorCode: 0,
+          })),
+        );
       },
     } as unknown as Producer;
     const relay = new OutboxRelay({

@@ -13,6 +13,8 @@ export interface SentOrder {
   /** HTTP status, 'error' (no answer: connection failed) or 'timeout' (no answer in time). */
   status?: number | 'error' | 'timeout';
   answeredAt?: number;
+  /** The JSON body of an answer other than 201 (undefined when it was not JSON). */
+  body?: unknown;
 }
 
 /**
@@ -104,11 +106,20 @@ export class OrderLoad {
         }),
         signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000),
       });
-      await res.arrayBuffer();
+      const text = await res.text();
       order.status = res.status;
+      if (res.status !== 201) order.body = parseJson(text);
     } catch (e) {
       order.status = (e as Error).name === 'TimeoutError' ? 'timeout' : 'error';
     }
     order.answeredAt = Date.now();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,5 @@
-// The five services as real processes (started as `npm start` starts them), so a
-// fault can be a SIGKILL. Output goes to one log file per process start.
+// A service as a real process (started as `npm start` starts it), so a fault can be a SIGKILL.
+// Output goes to one log file per process start.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ const ROOT = join(__dirname, '..', '..');
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<unknown> | undefined;
-  private starts = 0;
+  /** How many times this instance was started: a new process (fresh metrics) each time. */
+  starts = 0;
   logFile = '';
 
   constructor(
@@ -73,6 +74,22 @@ export class ServiceProcess {
     if (!this.running) return;
     this.child!.kill('SIGKILL');
     await this.exited;
+  }
+
+  /**
+   * kill -9 mid-batch: needs ORDERFLOW_TEST_CRASH_ON_SIGUSR2=true. SIGUSR2 makes the process SIGKILL
+   * itself right after its next consumed chunk commits, before that chunk's offsets commit.
+   */
+  async crashMidBatch(timeoutMs = 60_000): Promise<void> {
+    if (!this.running) throw new Error(`${this.name}${this.tag} is not running`);
+    this.child!.kill('SIGUSR2');
+    const deadline = AbortSignal.timeout(timeoutMs);
+    await Promise.race([this.exited, once(deadline, 'abort')]);
+    if (this.child!.signalCode === 'SIGKILL') return;
+    await this.kill();
+    throw new Error(
+      `${this.name}${this.tag} handled no chunk within ${timeoutMs} ms of SIGUSR2; killed it anyway`,
+    );
   }
 
   /** SIGTERM, and SIGKILL if it has not exited within the deadline; returns the exit code. */

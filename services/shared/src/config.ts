@@ -54,6 +54,8 @@ export const commonSpec = {
   ADMIN_PORT: env.optionalPort(),
   // Test-only: every consumed chunk waits this long inside its transaction (a slow consumer).
   ORDERFLOW_TEST_HANDLER_DELAY_MS: env.int(0, 600_000, 0),
+  // Test-only: after SIGUSR2 the process SIGKILLs itself right after its next consumed chunk commits.
+  ORDERFLOW_TEST_CRASH_ON_SIGUSR2: env.bool(false),
   LOG_LEVEL: env.oneOf([...LOG_LEVELS], 'info'),
   // SIGTERM drains within this, even with Kafka or PostgreSQL unreachable (an orchestrator's
   // usual grace is 30 s); what is not done by then is abandoned, redelivered and deduplicated.
@@ -111,6 +113,8 @@ export interface ServiceConfig {
   tracing: TracingConfig;
   /** Test-only (ORDERFLOW_TEST_HANDLER_DELAY_MS): makes this consumer slow on purpose. Off (0) by default. */
   testHandlerDelayMs?: number;
+  /** Test-only (ORDERFLOW_TEST_CRASH_ON_SIGUSR2): SIGUSR2 arms a crash after the next chunk commits. */
+  testCrashOnSigusr2?: boolean;
 }
 
 /**
@@ -243,6 +247,7 @@ export function loadServiceConfig<S extends Spec>(
       samplerRatio: raw.OTEL_TRACES_SAMPLER_ARG,
     },
     testHandlerDelayMs: raw.ORDERFLOW_TEST_HANDLER_DELAY_MS,
+    testCrashOnSigusr2: raw.ORDERFLOW_TEST_CRASH_ON_SIGUSR2,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     inbox: { retentionHours: raw.INBOX_RETENTION_HOURS, pruneIntervalMs: raw.INBOX_PRUNE_INTERVAL_MS },
     own,

@@ -1,6 +1,16 @@
 // The one place that builds kafkajs clients: brokers, TLS and SASL come from config,
 // logs go through pino, and every producer is idempotent with acks=all.
-import { Kafka, logLevel, Partitioners, type Producer, type KafkaConfig as KafkaJsConfig } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type ICustomPartitioner,
+  type Message,
+  type Producer,
+  type ProducerBatch,
+  type RecordMetadata,
+  type KafkaConfig as KafkaJsConfig,
+} from 'kafkajs';
 import type { KafkaConfig } from './config';
 import type { Logger } from './logger';
 
@@ -44,6 +54,42 @@ export function createProducer(kafka: Kafka): Producer {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner, // Java-compatible murmur2: same partition as Confluent clients
+    createPartitioner: recordingPartitioner,
   });
+}
+
+/** The partition the producer's partitioner chose for each message (kafkajs's answer does not say). */
+const chosenPartition = new WeakMap<Message, number>();
+
+/** Java-compatible murmur2 (the same partition as Confluent clients), remembering each choice. */
+export const recordingPartitioner: ICustomPartitioner = () => {
+  const choose = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = choose(args);
+    chosenPartition.set(args.message, partition);
+    return partition;
+  };
+};
+
+/**
+ * sendBatch that fails unless Kafka acknowledged every partition the batch carried messages for.
+ * kafkajs 2.2.4 (tulios/kafkajs#1303, open): when one broker of a send fails and its partitions
+ * move to a broker that had already answered, the retry skips that broker, so those messages are
+ * never sent, yet the send resolves. The fault suite's broker kill lost 9 orders' events that
+ * way. Failing here keeps the outbox rows; they are sent again and consumers drop the copies.
+ */
+export async function sendAcknowledged(producer: Producer, batch: ProducerBatch): Promise<RecordMetadata[]> {
+  const acks = await producer.sendBatch(batch);
+  const acknowledged = new Set(acks.map((a) => `${a.topicName}/${a.partition}`));
+  const missing = new Set<string>();
+  for (const { topic, messages } of batch.topicMessages ?? [])
+    for (const message of messages) {
+      const partition = `${topic}/${chosenPartition.get(message) ?? '?'}`;
+      if (!acknowledged.has(partition)) missing.add(partition);
+    }
+  if (missing.size > 0)
+    throw new Error(
+      `Kafka acknowledged the send but not partition(s) ${[...missing].join(', ')} (kafkajs#1303): sending again`,
+    );
+  return acks;
 }

@@ -11,6 +11,7 @@ import { topicOf, type EventName } from './topics';
 import type { Db, Tx } from './db';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { sendAcknowledged } from './kafka';
 import { waitBackoff } from './retry';
 import { endSpans, startPublishSpan, type Tracing } from './tracing';
 
@@ -156,7 +157,7 @@ export class OutboxRelay {
           byTopic.set(row.topic, list);
         }
         try {
-          await producer.sendBatch({
+          await sendAcknowledged(producer, {
             acks: -1,
             topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
           });

@@ -22,7 +22,7 @@ import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import { OutboxRelay, appendToOutbox, publishingTransactions } from './outbox';
 import { schemaSource } from './schema-source';
-import { delayEachTransaction } from './test-delay';
+import { crashAfterCommitOnSigusr2, delayEachTransaction } from './test-delay';
 import { InboxRetention } from './inbox-retention';
 import { RUNTIME_MIGRATIONS } from './schema-migrations';
 import { stopWithin, type StopOutcome, type StopStep } from './shutdown';
@@ -156,6 +156,7 @@ export async function startService(
     if (Object.keys(handlers).length > 0) {
       const stopping = new AbortController();
       const delayMs = config.testHandlerDelayMs;
+      const consumed = config.testCrashOnSigusr2 ? crashAfterCommitOnSigusr2(transaction) : transaction;
       consumer = new EventConsumer({
         service: definition.name,
         group,
@@ -163,7 +164,7 @@ export async function startService(
         kafka,
         producer,
         codec,
-        transaction: delayMs ? delayEachTransaction(transaction, delayMs, stopping.signal) : transaction,
+        transaction: delayMs ? delayEachTransaction(consumed, delayMs, stopping.signal) : consumed,
         outbox: appendToOutbox,
         handlers,
         logger,

@@ -52,7 +52,7 @@ export function decoder(deps: DecodeDeps) {
         }
         if (!handledTypes.includes(type)) return undefined;
         const handled = { ...meta, eventId: payload.eventId };
-        const span = startProcessSpan(tracing, group, handled, { type, orderId: payload.orderId });
+        const span = startProcessSpan(tracing, group, handled, type, payload.orderId);
         return { message, type, payload, meta: handled, span };
       } catch (err) {
         if (err instanceof PoisonMessageError) {

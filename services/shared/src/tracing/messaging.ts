@@ -57,17 +57,19 @@ export interface Delivery {
 
 /**
  * Starts the span of handling one consumed message, continuing the trace its headers carry;
- * undefined when tracing is off. `event` is unknown for a message that cannot be decoded.
+ * undefined when tracing is off. Its type and order are unknown for a message that cannot be
+ * decoded. (Plain arguments, not an object: the call is made for every message, off or on.)
  */
 export function startProcessSpan(
   tracing: Tracing,
   group: string,
   delivery: Delivery,
-  event?: EventFacts,
+  type?: string,
+  orderId?: string,
 ): Span | undefined {
   if (!tracing.enabled) return undefined;
   const { topic, partition, offset, headers, eventId } = delivery;
-  const attributes = messageAttributes(topic, eventId, event);
+  const attributes = messageAttributes(topic, eventId, type && orderId ? { type, orderId } : undefined);
   attributes['messaging.operation'] = 'process';
   attributes['messaging.operation.type'] = 'process';
   attributes['messaging.consumer.group.name'] = group;
