@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { UnavailableError } from '../../services/shared/src/errors';
 import { SchemaRegistryClient } from '../../services/shared/src/contracts/registry';
@@ -26,5 +27,28 @@ describe('the schema registry client', () => {
     expect((error as UnavailableError).retriable).toBe(true);
     expect((error as Error).message).toContain('GET http://127.0.0.1:9/apis/ccompat/v7/subjects');
     expect(inspect(error, { depth: 5 })).not.toContain('s3cret-pw');
+  });
+
+  it('asks three times, each within its timeout, when a call gets no answer', async () => {
+    // A listener that takes connections and never answers: what a lost response looks like.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const client = new SchemaRegistryClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+      const started = Date.now();
+      const error = await client.schemaById(1).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as Error).message).toMatch(/Timeout/i);
+      expect(sockets.length).toBe(3);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

@@ -104,7 +104,7 @@ test('a valid configuration whose database cannot be reached stops with one line
     AUTH_AUDIENCE: 'orderflow',
   });
   expect(result.code).toBe(1);
-  expect(result.stderr).toMatch(/^cannot start: database: .*ECONNREFUSED/m);
+  expect(result.stderr).toMatch(/^cannot start: database migrations: .*ECONNREFUSED/m);
   expect(result.stderr).not.toMatch(/^\s+at /m);
   expect(result.stderr).not.toContain('hunter2');
 });

@@ -8,7 +8,11 @@ export interface RegistryConfig {
   url: string;
   /** Basic auth; never logged, never part of an error message. */
   auth?: { username: string; password: string };
-  /** Per-request timeout (default 30 s: on two shared cores Apicurio was seen to stall past 10 s while JVMs started beside it). */
+  /**
+   * Per-attempt timeout (default 10 s); a library call that gets no answer is tried three times.
+   * The "stalls" once blamed on Apicurio were answers that never reached the client: an idle
+   * socket expiring as it was reused (see registryAgent), and once a 200 logged but never received.
+   */
   timeoutMs?: number;
 }
 
