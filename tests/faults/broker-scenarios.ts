@@ -74,6 +74,7 @@ export const THREE_BROKER_SCENARIOS: Scenario[] = [
   {
     key: 'broker-rolling',
     name: 'rolling restart of the three brokers',
+    optIn: `${PRODUCER_STUCK}; and three broker JVMs beside the rest take more of CI's time than it has`,
     async inject(fleet, load) {
       for (const node of fleet.stack.nodes) {
         const since = Date.now();
