@@ -11,6 +11,7 @@ import { createDb, createLogger, loadServiceConfig, type Db } from '@orderflow/s
 import { stopProcess, type Tracked } from '../../scripts/stack/process';
 import type { PostgresSettings } from '../../scripts/stack/settings';
 import { makeCertificates } from '../support/certs';
+import { embeddedPostgresSettings } from '../support/own-postgres';
 import { freePort } from '../support/own-stack';
 import { waitFor } from '../support/wait';
 
@@ -28,17 +29,7 @@ beforeAll(async () => {
 
   chmodSync(dir, 0o755); // the server runs as the postgres user when we are root
   const port = await freePort();
-  const password = 'tls-test-password';
-  settings = {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    host: '127.0.0.1',
-    port,
-    user: 'postgres',
-    password,
-    database: 'postgres',
-    dataDir: join(dir, 'data'),
-    logFile: join(dir, 'postgres.log'),
-  };
+  settings = embeddedPostgresSettings(dir, port, 'tls-test-password');
   writeFileSync(
     join(dir, 'settings.json'),
     JSON.stringify({ settings, cert: join(dir, 'server.crt'), key: join(dir, 'server.key') }),

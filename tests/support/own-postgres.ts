@@ -19,11 +19,9 @@ export interface OwnPostgres {
   destroy(): Promise<void>;
 }
 
-export async function startOwnPostgres(dir: string): Promise<OwnPostgres> {
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const password = 'own-postgres';
-  const settings: PostgresSettings = {
+/** Settings of an embedded server on 127.0.0.1:`port` keeping its data and log under `dir`. */
+export function embeddedPostgresSettings(dir: string, port: number, password: string): PostgresSettings {
+  return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     host: '127.0.0.1',
     port,
@@ -33,6 +31,12 @@ export async function startOwnPostgres(dir: string): Promise<OwnPostgres> {
     dataDir: join(dir, 'data'),
     logFile: join(dir, 'postgres.log'),
   };
+}
+
+export async function startOwnPostgres(dir: string): Promise<OwnPostgres> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const settings = embeddedPostgresSettings(dir, port, 'own-postgres');
   let server: Tracked | undefined;
   const start = async () => {
     server = await startEmbedded(settings);
