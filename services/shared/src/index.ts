@@ -12,6 +12,7 @@ export * from './http';
 export * from './inbox-retention';
 export * from './shutdown';
 export * from './kafka';
+export * from './event-producer';
 export * from './logger';
 export * from './main';
 export * from './metrics';

@@ -4,14 +4,14 @@
 // the two re-publishes; consumers deduplicate by eventId. A row's headers hold the W3C trace
 // context of whoever wrote it (tracing/propagation.ts), so its publish span joins that trace.
 import type { Span } from '@opentelemetry/api';
-import type { Producer, IHeaders } from 'kafkajs';
+import type { IHeaders } from 'kafkajs';
 import type { EventCodec } from './codec';
 import type { EventPayloads } from './contracts';
 import { topicOf, type EventName } from './topics';
 import type { Db, Tx } from './db';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import { sendAcknowledged } from './kafka';
+import type { EventProducer } from './event-producer';
 import { waitBackoff } from './retry';
 import { endSpans, startPublishSpan, type Tracing } from './tracing';
 
@@ -82,7 +82,7 @@ interface OutboxRow {
 
 export interface RelayOptions {
   db: Db;
-  producer: Producer;
+  producer: Pick<EventProducer, 'sendBatch'>;
   logger: Logger;
   metrics: Metrics;
   tracing: Tracing;
@@ -157,7 +157,7 @@ export class OutboxRelay {
           byTopic.set(row.topic, list);
         }
         try {
-          await sendAcknowledged(producer, {
+          await producer.sendBatch({
             acks: -1,
             topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
           });

@@ -1,7 +1,6 @@
 // The service runtime: builds the AppContext (database, Kafka, registry, codec, metrics),
 // runs the consumer loop, the outbox relay and the HTTP server, and stops them in reverse.
 // A service is a definition — what it stores, handles, publishes and serves — passed here.
-import type { Producer } from 'kafkajs';
 import { ensureTopics, serviceTopics } from './admin';
 import { authenticate } from './auth';
 import { EventCodec } from './codec';
@@ -17,6 +16,7 @@ import {
 import { EventConsumer } from './consumer';
 import { createDb, schemaName } from './db';
 import { createHttpApp, listen, Router, type HttpServer } from './http';
+import { EventProducer } from './event-producer';
 import { createKafka, createProducer } from './kafka';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
@@ -132,7 +132,7 @@ export async function startService(
       onSchemaLookup: (cached) => cached && metrics.schemaCacheHits.inc(),
     });
 
-    const producer: Producer = createProducer(kafka);
+    const producer = new EventProducer(() => createProducer(kafka), logger.child({ module: 'producer' }));
     await step('kafka', () => producer.connect());
     cleanups.push({ what: 'Kafka producer', run: () => producer.disconnect() });
 

@@ -17,7 +17,8 @@
 //     abandoned uncommitted — it will be redelivered and deduplicated.
 // Where each rule lives: 1 decode.ts and dlq.ts; 2 dispatch.ts and inbox.ts; 3 and 4 retry.ts;
 // 5 runner.ts. This file joins the runner to kafkajs: group membership, subscription, stop.
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { EventProducer } from '../event-producer';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { waitBackoff } from '../retry';
@@ -39,7 +40,7 @@ export interface ConsumerOptions {
   prefix: string;
   kafka: Kafka;
   /** Sends dead letters. */
-  producer: Producer;
+  producer: Pick<EventProducer, 'send'>;
   codec: Codec;
   /** Runs each chunk's transaction; the runtime's publishes its outbox rows once it commits. */
   transaction: TransactionRunner;
@@ -86,7 +87,7 @@ export class EventConsumer {
       inbox: postgresInbox,
       sender: {
         async send(topic, message) {
-          await producer.send({ topic, acks: -1, messages: [message] });
+          await producer.send(topic, [message]);
         },
       },
       backoff: waitBackoff,
