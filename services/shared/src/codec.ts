@@ -5,7 +5,7 @@
 import { Type } from 'avsc';
 import { PoisonMessageError, UnavailableError, OrderflowError } from './errors';
 import { EVENT_NAMESPACE, EVENT_NAMES, type EventName } from './topics';
-import { avroDecodedValidatorFor, validatorFor, validatorOfSchema, type Validator } from './validation';
+import { avroDecodedValidatorFor, type Validator, type Violation } from './validation';
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
@@ -66,16 +66,14 @@ export class EventCodec {
   /** Scratch space encode() writes into before copying out exactly the bytes it needs. */
   private scratch = Buffer.alloc(64 * 1024);
   private readonly writers = new Map<EventName, { id: number; type: Type; header: Buffer }>();
-  private readonly validators = new Map<EventName, Validator<unknown>>();
-  /** Decoded values need only what Avro did not already check. */
-  private readonly decodedValidators = new Map<EventName, Validator<unknown>>();
+  /** Encoded and decoded values need only what Avro does not already check. */
+  private readonly beyondAvro = new Map<EventName, Validator<unknown>>();
 
   constructor(private readonly options: CodecOptions) {
     for (const [event, schema] of options.readerSchemas) {
       this.readerTypes.set(event, options.parse(schema));
       const contract = options.contracts?.get(event);
-      this.validators.set(event, contract ? validatorOfSchema(contract) : validatorFor(`${event}.json`));
-      this.decodedValidators.set(event, avroDecodedValidatorFor(contract ?? `${event}.json`));
+      this.beyondAvro.set(event, avroDecodedValidatorFor(contract ?? `${event}.json`));
     }
     for (const [event, id] of options.writerIds) {
       const type = this.readerTypes.get(event);
@@ -94,20 +92,29 @@ export class EventCodec {
     }
   }
 
-  /** Encodes a payload that must satisfy its event's JSON Schema. Synchronous, no I/O. */
+  /**
+   * Encodes a payload that must satisfy its event's contract. Synchronous, no I/O. Writing the
+   * Avro record checks every field's type, enum symbol and presence (avsc throws on a value
+   * its schema does not take), so only what Avro cannot express is checked beforehand, as on
+   * decode: formats, patterns, lengths and ranges. Fields the record does not declare are
+   * not written. HTTP input is not this path: it keeps its full JSON Schema validation.
+   */
   encode(event: EventName, payload: unknown): Buffer {
     const writer = this.writers.get(event);
     if (!writer) throw new OrderflowError(`this process does not produce ${event}`);
-    const violations = this.validators.get(event)!.check(payload);
-    if (violations.length > 0) {
-      throw new OrderflowError(`refusing to publish an invalid ${event}`, { details: violations });
-    }
+    refuseInvalid(event, this.beyondAvro.get(event)!.check(payload));
     // Straight into the scratch buffer after the header, then one copy of exactly that length.
     const start = writer.header.length;
-    let end = writer.type.encode(payload, this.scratch, start);
-    while (end < 0) {
-      this.scratch = Buffer.alloc(this.scratch.length * 2 - end); // -end bytes were missing
+    let end: number;
+    try {
       end = writer.type.encode(payload, this.scratch, start);
+      while (end < 0) {
+        this.scratch = Buffer.alloc(this.scratch.length * 2 - end); // -end bytes were missing
+        end = writer.type.encode(payload, this.scratch, start);
+      }
+    } catch (e) {
+      refuseInvalid(event, avroViolations(writer.type, payload));
+      throw e; // avsc refused a value its own check accepts: not a contract violation to name
     }
     const out = Buffer.allocUnsafe(end);
     writer.header.copy(out, 0);
@@ -152,7 +159,7 @@ export class EventCodec {
       );
     }
     const { type, payload } = decoded;
-    const violations = this.decodedValidators.get(type)!.check(payload);
+    const violations = this.beyondAvro.get(type)!.check(payload);
     if (violations.length > 0) {
       const list = violations.map((v) => `${v.path || '/'} ${v.message}`).join('; ');
       throw new PoisonMessageError('INVALID_EVENT', `${type} breaks its contract: ${list}`, {
@@ -259,6 +266,25 @@ export class EventCodec {
   private directReader(type: EventName, avro: Type): Reader {
     return { label: type, decode: (body) => ({ type, payload: avro.fromBuffer(body) }) };
   }
+}
+
+function refuseInvalid(event: EventName, violations: Violation[]): void {
+  if (violations.length > 0) {
+    throw new OrderflowError(`refusing to publish an invalid ${event}`, { details: violations });
+  }
+}
+
+/** Where a value breaks its Avro type, as JSON pointers: only asked once writing it has failed. */
+function avroViolations(type: Type, value: unknown): Violation[] {
+  const violations: Violation[] = [];
+  type.isValid(value, {
+    errorHook: (path: string[], any: unknown, at: Type) =>
+      violations.push({
+        path: path.map((p) => `/${p}`).join(''),
+        message: `${JSON.stringify(any) ?? 'undefined'} is not ${at.typeName === 'logical:timestamp-millis' ? 'an RFC 3339 date-time' : `a valid ${at.typeName}`}`,
+      }),
+  });
+  return violations;
 }
 
 function schemaIdOf(message: Buffer | null): number {
