@@ -8,7 +8,8 @@ import type { IHeaders } from 'kafkajs';
 import type { EventCodec } from './codec';
 import type { EventPayloads } from './contracts';
 import { topicOf, type EventName } from './topics';
-import type { Db, Tx } from './db';
+import { queryAtCommit, type Db, type Tx } from './db';
+import { byteaLiteral, jsonbLiteral, textLiteral, uuidLiteral } from './sql-literals';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { EventProducer } from './event-producer';
@@ -43,19 +44,20 @@ export function eventMessage<E extends EventName>(
   };
 }
 
+/**
+ * Writes outbox rows in one statement, sent with the transaction's COMMIT (db.ts queryAtCommit):
+ * no round trip of its own. A row that cannot be written fails the commit, and so the transaction.
+ */
 export async function appendToOutbox(tx: Tx, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  await tx.query(
-    `INSERT INTO outbox (topic, key, value, headers, event_type, event_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[], $5::text[], $6::uuid[])`,
-    [
-      messages.map((m) => m.topic),
-      messages.map((m) => m.key),
-      messages.map((m) => m.value),
-      messages.map((m) => JSON.stringify(m.headers)),
-      messages.map((m) => m.eventType),
-      messages.map((m) => m.eventId),
-    ],
+  const rows = messages.map(
+    (m) =>
+      `(${textLiteral(m.topic)}, ${textLiteral(m.key)}, ${byteaLiteral(m.value)}, ` +
+      `${jsonbLiteral(m.headers)}, ${textLiteral(m.eventType)}, ${uuidLiteral(m.eventId)})`,
+  );
+  await queryAtCommit(
+    tx,
+    `INSERT INTO outbox (topic, key, value, headers, event_type, event_id) VALUES ${rows.join(', ')}`,
   );
 }
 
