@@ -7,11 +7,16 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { createDb, createLogger, REPO_ROOT, type Db, type Tx } from '@orderflow/shared';
-import { appendToOutbox } from '../../services/shared/src/outbox';
+import {
+  appendToOutbox,
+  eventMessage,
+  publishingTransactions,
+  type OutboxRow,
+} from '../../services/shared/src/outbox';
 import { postgresInbox } from '../../services/shared/src/consumer/inbox';
 import type { BatchHandler, Handlers } from '@orderflow/shared/consumer';
 import { stackEnv } from '../support/platform';
-import { FakeDatabase, fakeBatch, orderCreated, runnerOver } from './fakes';
+import { FakeDatabase, fakeBatch, fakeCodec, orderCreated, runnerOver } from './fakes';
 
 const schema = `t${randomBytes(4).toString('hex')}_roundtrips`;
 let db: Db;
@@ -96,4 +101,26 @@ test('given a chunk where one event publishes a row the commit refuses, when han
     `SELECT order_id FROM charges WHERE order_id = 'order-102'`,
   );
   expect(rows).toEqual([]);
+});
+
+test('given a publishing transaction, when its outbox rows ride its COMMIT, then the relay is handed them with the ids PostgreSQL gave them', async () => {
+  const handed: OutboxRow[][] = [];
+  const transaction = publishingTransactions(db, { publish: (rows) => handed.push(rows) });
+  const events = [randomUUID(), randomUUID()].map((eventId) => ({ eventId, orderId: `order-${eventId}` }));
+
+  sent.length = 0;
+  await transaction((tx) =>
+    appendToOutbox(
+      tx,
+      events.map((e) => eventMessage(fakeCodec, '', 'OrderCreated', e as never, {})),
+    ),
+  );
+
+  expect(sent).toHaveLength(1); // BEGIN, the rows and COMMIT in one round trip
+  const { rows } = await db.query<{ id: string; event_id: string }>(
+    'SELECT id, event_id FROM outbox WHERE event_id = ANY($1) ORDER BY id',
+    [events.map((e) => e.eventId)],
+  );
+  expect(handed).toHaveLength(1);
+  expect(handed[0]!.map((r) => [r.id, r.headers['x-event-id']])).toEqual(rows.map((r) => [r.id, r.event_id]));
 });

@@ -10,8 +10,6 @@ const log = (line: string) => console.log(`[faults ${new Date().toISOString().sl
 /** Kafka's own offsets topic must be back in sync too before the next broker goes. */
 const INTERNAL_TOPICS = ['__consumer_offsets'];
 const WORKERS = SERVICE_NAMES.filter((s) => s !== 'orders');
-const PRODUCER_STUCK =
-  'after a broker kill -9 an idempotent kafkajs producer can be left out of sequence (OUT_OF_ORDER_SEQUENCE_NUMBER on every send) until it is recreated; the relay does not recreate it yet';
 
 /** The node leading the most partitions of orders.events and billing.events. */
 async function busiestLeader(fleet: Fleet): Promise<string> {
@@ -54,7 +52,6 @@ export const THREE_BROKER_SCENARIOS: Scenario[] = [
   {
     key: 'broker-leader',
     name: 'kill -9 the busiest leader broker, restart',
-    optIn: PRODUCER_STUCK,
     async inject(fleet, load) {
       const victim = await busiestLeader(fleet);
       await fleet.stack.stop(victim as `kafka-${number}`, 'SIGKILL');
@@ -74,7 +71,6 @@ export const THREE_BROKER_SCENARIOS: Scenario[] = [
   {
     key: 'broker-rolling',
     name: 'rolling restart of the three brokers',
-    optIn: `${PRODUCER_STUCK}; and three broker JVMs beside the rest take more of CI's time than it has`,
     async inject(fleet, load) {
       for (const node of fleet.stack.nodes) {
         const since = Date.now();
@@ -96,7 +92,6 @@ export const THREE_BROKER_SCENARIOS: Scenario[] = [
   {
     key: 'broker-instances',
     name: 'two instances of each worker: kill -9 a broker, then a billing instance',
-    optIn: PRODUCER_STUCK,
     redelivers: true,
     async inject(fleet, load) {
       for (const worker of WORKERS) await addInstance(fleet, worker);

@@ -1,6 +1,6 @@
 // PostgreSQL: one pool per service, confined to the service's own schema, and the one
 // transaction helper every effect goes through.
-import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import type { Logger } from './logger';
 import { applyMigrations } from './schema-migrations';
 
@@ -12,9 +12,19 @@ export type Tx = Pick<PoolClient, 'query'>;
  * literals, sql-literals.ts); if it fails, the transaction fails and rolls back as if the
  * statement had run inside the work.
  */
-export async function queryAtCommit(tx: Tx, sql: string): Promise<void> {
-  if (tx instanceof RoundTripSavingTx) tx.atCommit.push(sql);
-  else await tx.query(sql);
+export async function queryAtCommit<R extends QueryResultRow>(
+  tx: Tx,
+  sql: string,
+  /** Given the statement's result once it ran (with the commit, when it went with it). */
+  then: (result: QueryResult<R>) => void = () => undefined,
+): Promise<void> {
+  if (tx instanceof RoundTripSavingTx) tx.atCommit.push({ sql, then: then as AtCommit['then'] });
+  else then(await tx.query<R>(sql));
+}
+
+interface AtCommit {
+  sql: string;
+  then: (result: QueryResult) => void;
 }
 
 /**
@@ -25,7 +35,7 @@ export async function queryAtCommit(tx: Tx, sql: string): Promise<void> {
  */
 class RoundTripSavingTx {
   begun = false;
-  readonly atCommit: string[] = [];
+  readonly atCommit: AtCommit[] = [];
   private readonly begin: string[];
 
   constructor(
@@ -51,9 +61,11 @@ class RoundTripSavingTx {
 
   async commit(): Promise<void> {
     if (!this.begun && this.atCommit.length === 0) return; // nothing ran: nothing to commit
-    const statements = [...(this.begun ? [] : this.begin), ...this.atCommit, 'COMMIT'];
+    const begin = this.begun ? [] : this.begin;
+    const statements = [...begin, ...this.atCommit.map((s) => s.sql), 'COMMIT'];
     this.begun = true; // from here a failure leaves a transaction to roll back
-    await this.client.query(statements.join('; '));
+    const results = (await this.client.query(statements.join('; '))) as unknown as QueryResult[];
+    this.atCommit.forEach((s, i) => s.then(results[begin.length + i]!));
   }
 }
 

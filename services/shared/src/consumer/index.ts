@@ -35,8 +35,8 @@ import type { Codec, Handlers, OutboxWriter, TransactionRunner } from './types';
 export { MAX_ATTEMPTS } from './retry';
 export type * from './types';
 
-/** Partitions handled at once; their small chunks share transactions (see dispatch.ts). */
-const PARTITIONS_CONCURRENTLY = 8;
+/** Partitions handled at once; their small chunks share transactions (see dispatch.ts). The bench's ceiling uses it too. */
+export const PARTITIONS_CONCURRENTLY = 8;
 
 export interface ConsumerOptions {
   service: string;
