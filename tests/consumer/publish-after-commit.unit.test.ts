@@ -14,8 +14,9 @@ function fakeDb() {
   const log: string[] = [];
   let nextId = 1;
   const tx = {
-    async query(_sql: string, params: unknown[]) {
-      const eventIds = params[5] as string[];
+    async query(sql: string) {
+      // The statement carries its values as literals (sql-literals.ts): the event ids, in row order.
+      const eventIds = [...sql.matchAll(/'([^']*)'::uuid/g)].map((m) => m[1]!);
       log.push(`insert ${eventIds.join(',')}`);
       // RETURNING order is not guaranteed: answer in reverse to prove rows are matched by event id.
       return { rows: eventIds.map((eventId) => ({ id: String(nextId++), event_id: eventId })).reverse() };

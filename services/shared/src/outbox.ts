@@ -6,7 +6,8 @@
 import type { EventCodec } from './codec';
 import type { EventPayloads } from './contracts';
 import { topicOf, type EventName } from './topics';
-import type { Db, Tx } from './db';
+import { queryAtCommit, type Db, type Tx } from './db';
+import { byteaLiteral, jsonbLiteral, textLiteral, uuidLiteral } from './sql-literals';
 
 export interface OutboxMessage {
   topic: string;
@@ -49,33 +50,37 @@ export interface OutboxRow {
 /** The rows each open publishing transaction has appended, handed to the relay once it commits. */
 const appendedIn = new WeakMap<Tx, OutboxRow[]>();
 
+/**
+ * Writes outbox rows in one statement, sent with the transaction's COMMIT (db.ts queryAtCommit):
+ * no round trip of its own. A row that cannot be written fails the commit, and so the
+ * transaction; the rows' ids, known once it committed, go with them to the relay.
+ */
 export async function appendToOutbox(tx: Tx, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  const { rows } = await tx.query<{ id: string; event_id: string }>(
-    `INSERT INTO outbox (topic, key, value, headers, event_type, event_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[], $5::text[], $6::uuid[])
-     RETURNING id, event_id`,
-    [
-      messages.map((m) => m.topic),
-      messages.map((m) => m.key),
-      messages.map((m) => m.value),
-      messages.map((m) => JSON.stringify(m.headers)),
-      messages.map((m) => m.eventType),
-      messages.map((m) => m.eventId),
-    ],
+  const values = messages.map(
+    (m) =>
+      `(${textLiteral(m.topic)}, ${textLiteral(m.key)}, ${byteaLiteral(m.value)}, ` +
+      `${jsonbLiteral(m.headers)}, ${textLiteral(m.eventType)}, ${uuidLiteral(m.eventId)})`,
   );
-  const appended = appendedIn.get(tx);
-  if (!appended) return; // written outside publishingTransactions: the relay's sweep finds it
-  const idOf = new Map(rows.map((r) => [r.event_id, r.id]));
-  for (const m of messages)
-    appended.push({
-      id: idOf.get(m.eventId)!,
-      topic: m.topic,
-      key: m.key,
-      value: m.value,
-      headers: m.headers,
-      event_type: m.eventType,
-    });
+  const appended = appendedIn.get(tx); // none outside publishingTransactions: the relay's sweep finds them
+  await queryAtCommit<{ id: string; event_id: string }>(
+    tx,
+    `INSERT INTO outbox (topic, key, value, headers, event_type, event_id) VALUES ${values.join(', ')}
+     RETURNING id, event_id`,
+    ({ rows }) => {
+      if (!appended) return;
+      const idOf = new Map(rows.map((r) => [r.event_id, r.id]));
+      for (const m of messages)
+        appended.push({
+          id: idOf.get(m.eventId)!,
+          topic: m.topic,
+          key: m.key,
+          value: m.value,
+          headers: m.headers,
+          event_type: m.eventType,
+        });
+    },
+  );
 }
 
 /**
