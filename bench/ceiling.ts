@@ -5,9 +5,7 @@
 //   sink topic count            consumes only, reporting when it has seen `count` messages
 import Koa from 'koa';
 import { Kafka, logLevel } from 'kafkajs';
-import { DEFAULTS } from '@orderflow/shared';
-
-export const CEILING_CONCURRENCY = 3; // the same partitionsConsumedConcurrently as orderflow's consumer
+import { DEFAULTS, PARTITIONS_CONCURRENTLY } from '@orderflow/shared';
 
 export async function startCeiling(
   role: string,
@@ -43,6 +41,7 @@ export async function startCeiling(
   if (role === 'relay' && a === 'message') {
     await consumer.subscribe({ topic: b!, fromBeginning: true });
     await consumer.run({
+      partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY, // as orderflow's consumer
       eachMessage: async ({ message: { key, value, headers } }) => {
         await producer.send({ topic: c!, acks: -1, messages: [{ key, value, headers }] });
       },
@@ -50,7 +49,7 @@ export async function startCeiling(
   } else if (role === 'relay' && a === 'batch') {
     await consumer.subscribe({ topic: b!, fromBeginning: true });
     await consumer.run({
-      partitionsConsumedConcurrently: CEILING_CONCURRENCY,
+      partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY, // as orderflow's consumer
       eachBatch: async ({ batch }) => {
         const messages = batch.messages.map(({ key, value, headers }) => ({ key, value, headers }));
         await producer.send({ topic: c!, acks: -1, messages });
@@ -61,7 +60,7 @@ export async function startCeiling(
     let seen = 0;
     await consumer.subscribe({ topic: a!, fromBeginning: true });
     await consumer.run({
-      partitionsConsumedConcurrently: CEILING_CONCURRENCY,
+      partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY, // as orderflow's consumer
       eachBatch: async ({ batch }) => {
         seen += batch.messages.length;
         if (seen === batch.messages.length) report({ first: Date.now(), seen });

@@ -20,6 +20,7 @@ import {
 } from '@orderflow/shared';
 import { spawnChild, type Child } from './lib/procs';
 import type { OutMessage } from './lib/kafka';
+import type { Request } from './lib/load';
 import { peerSchema } from './peer';
 
 export type PipelineName = 'ceiling' | 'peer' | 'orderflow';
@@ -43,7 +44,7 @@ export interface BenchContext {
   kafka: Kafka;
   logDir: string;
   sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
-  /** Size of an encoded OrderCreated: the ceiling moves buffers of this size. */
+  /** Size of an encoded OrderCreated: the ceiling's worker drains move buffers of this size. */
   payloadBytes: number;
 }
 
@@ -316,9 +317,7 @@ export function ceilingPipeline(ctx: BenchContext): Pipeline {
   };
 }
 
-export function ceilingMessages(ctx: BenchContext): () => OutMessage {
-  return () => {
-    const orderId = randomUUID();
-    return { key: orderId, value: Buffer.alloc(ctx.payloadBytes, 7), headers: headersFor(orderId) };
-  };
+/** An order for the ceiling's chain: the body orderflow and the peer receive over HTTP, as is. */
+export function ceilingMessage(request: Request): OutMessage {
+  return { key: request.orderId, value: request.body, headers: headersFor(request.orderId) };
 }

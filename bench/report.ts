@@ -1,7 +1,8 @@
 // Turns rounds into medians and ratios (each ratio taken within a round, then its median),
 // prints the table, and draws the chart as an SVG.
 import { writeFileSync } from 'node:fs';
-import type { RoundResult } from './main';
+import type { Correctness } from './correctness';
+import type { RoundResult, SoakResult } from './results';
 import type { PipelineName } from './pipelines';
 import { spread, type Spread } from './lib/stats';
 
@@ -19,10 +20,8 @@ export interface Row {
 
 export interface Summary {
   rows: Row[];
-  correctness: Record<
-    string,
-    { accepted: number; missing: number; duplicates: number; late: number; notFinishedInState?: number }
-  >;
+  /** Summed over the measured rounds; `notFinishedInState` is `accepted - finishedInState`. */
+  correctness: Record<string, Correctness & { notFinishedInState?: number }>;
   chart: {
     e2e: Record<string, Record<PipelineName, [number, number, number] | undefined>>;
     http: Record<string, Partial<Record<PipelineName, [number, number, number]>>>;
@@ -119,6 +118,12 @@ export function summarize(rounds: RoundResult[], rates: number[]): Summary {
       'orders/s',
       (r, p) => e(r, p)?.throughput,
     );
+    add(
+      `${rate}/s`,
+      `CPU per order @${rate}/s (pipeline + stack)`,
+      'CPU-ms',
+      (r, p) => e(r, p)?.cpuMsPerOrder,
+    );
   }
 
   add(
@@ -138,6 +143,12 @@ export function summarize(rounds: RoundResult[], rates: number[]): Summary {
     'orders/s',
     (r, p) => pr(r, p)?.platform.ordersPerSec,
     { target: 'ours ≥ 2,000' },
+  );
+  add(
+    'platform',
+    'CPU per order, closed loop (pipeline + stack)',
+    'CPU-ms',
+    (r, p) => pr(r, p)?.platform.cpuMsPerOrder,
   );
 
   // Worker drains: the ceiling column is the faster of its two forwarding loops.
@@ -220,18 +231,27 @@ export function summarize(rounds: RoundResult[], rates: number[]): Summary {
     (r, p) => Math.max(0, ...Object.values(pr(r, p)?.rss.peak ?? {})) || undefined,
     { ratios: false },
   );
+  add(
+    'correctness',
+    "orders late: terminal only after their phase's deadline",
+    'orders',
+    (r, p) => pr(r, p)?.correctness.late,
+    { ratios: false },
+  );
 
   const correctness: Summary['correctness'] = {};
   for (const p of PIPELINES) {
     const all = rounds.map((r) => pr(r, p)?.correctness).filter((c) => c !== undefined);
+    const sum = (pick: (c: Correctness) => number) => all.reduce((s, c) => s + pick(c), 0);
+    const inState = all.some((c) => c.finishedInState !== undefined);
     correctness[p] = {
-      accepted: all.reduce((s, c) => s + c.accepted, 0),
-      missing: all.reduce((s, c) => s + c.missing, 0),
-      duplicates: all.reduce((s, c) => s + c.duplicates, 0),
-      late: all.reduce((s, c) => s + (c.late ?? 0), 0),
-      notFinishedInState: all.some((c) => c.finishedInState !== undefined)
-        ? all.reduce((s, c) => s + (c.accepted - (c.finishedInState ?? c.accepted)), 0)
-        : undefined,
+      accepted: sum((c) => c.accepted),
+      missing: sum((c) => c.missing),
+      duplicates: sum((c) => c.duplicates),
+      late: sum((c) => c.late),
+      abandoned: sum((c) => c.abandoned),
+      finishedInState: inState ? sum((c) => c.finishedInState ?? c.accepted) : undefined,
+      notFinishedInState: inState ? sum((c) => c.accepted - (c.finishedInState ?? c.accepted)) : undefined,
     };
   }
 
@@ -280,10 +300,7 @@ export function cell(s: Spread | undefined): string {
   return s.n > 1 ? `${num(s.median)} (${num(s.min)}–${num(s.max)})` : num(s.median);
 }
 
-export function printTable(
-  summary: Summary,
-  soak?: Record<string, { startMb: number; endMb: number; growthPct: number; peakMb: number }>,
-): void {
+export function printTable(summary: Summary, soak?: SoakResult | { error: string }): void {
   const header = ['metric', 'unit', 'ceiling', 'peer', 'orderflow', 'ours/peer', 'ours/ceiling', 'target'];
   const lines = summary.rows.map((r) => [
     r.metric,

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSettings } from '../scripts/stack/settings';
 import { zipkinUp } from '../scripts/stack/zipkin';
-import type { PipelineRound } from './main';
+import type { PipelineRound } from './results';
 import { orderflowPipeline, type BenchContext, type Pipeline } from './pipelines';
 import { cell } from './report';
 import { spread } from './lib/stats';

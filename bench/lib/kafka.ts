@@ -66,6 +66,7 @@ export class TerminalWatcher {
   arrivals: number[] = [];
   private readonly consumer: Consumer;
   private readonly waiters = new Map<string, (at: number) => void>();
+  private stopped: Promise<void> | undefined;
 
   constructor(
     kafka: Kafka,
@@ -134,7 +135,9 @@ export class TerminalWatcher {
     return n;
   }
 
-  async stop(): Promise<void> {
-    await this.consumer.disconnect();
+  /** Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopped ??= this.consumer.disconnect();
+    return this.stopped;
   }
 }

@@ -84,3 +84,14 @@ export function cpuBreakdown(a: CpuSnapshot, b: CpuSnapshot, wallMs: number): Re
   for (const k of Object.keys(out)) out[k] = Math.round(out[k]!);
   return Object.fromEntries(Object.entries(out).sort((x, y) => y[1] - x[1]));
 }
+
+/**
+ * CPU-ms per order of the pipeline's processes and the stack, from a breakdown over `wallMs`:
+ * every labelled process but the bench's own (load generator, terminal reader) and `other`.
+ */
+export function platformCpuMsPerOrder(cpu: Record<string, number>, wallMs: number, orders: number): number {
+  const percent = Object.entries(cpu)
+    .filter(([label]) => label !== 'other' && !label.startsWith('bench '))
+    .reduce((sum, [, p]) => sum + p, 0);
+  return (percent / 100) * (wallMs / orders);
+}

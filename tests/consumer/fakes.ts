@@ -153,7 +153,7 @@ export function fakeBatch(messages: RawMessage[]): PartitionBatch & { resolved: 
     messages,
     resolved,
     resolveOffset: (offset) => void resolved.push(offset),
-    commitOffsetsIfNecessary: async () => undefined,
+    commitResolved: async () => undefined,
     heartbeat: async () => undefined,
     isRunning: () => true,
     isStale: () => false,

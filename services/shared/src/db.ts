@@ -1,10 +1,73 @@
 // PostgreSQL: one pool per service, confined to the service's own schema, and the one
 // transaction helper every effect goes through.
-import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import type { Logger } from './logger';
 import { applyMigrations } from './schema-migrations';
 
 export type Tx = Pick<PoolClient, 'query'>;
+
+/**
+ * Runs `sql` in the round trip that commits `tx`, just before its COMMIT, when `tx` is a
+ * transaction of Db.tx; elsewhere at once. The statement takes no parameters (values go in as
+ * literals, sql-literals.ts); if it fails, the transaction fails and rolls back as if the
+ * statement had run inside the work.
+ */
+export async function queryAtCommit<R extends QueryResultRow>(
+  tx: Tx,
+  sql: string,
+  /** Given the statement's result once it ran (with the commit, when it went with it). */
+  then: (result: QueryResult<R>) => void = () => undefined,
+): Promise<void> {
+  if (tx instanceof RoundTripSavingTx) tx.atCommit.push({ sql, then: then as AtCommit['then'] });
+  else then(await tx.query<R>(sql));
+}
+
+interface AtCommit {
+  sql: string;
+  then: (result: QueryResult) => void;
+}
+
+/**
+ * A transaction that costs no round trip of its own: BEGIN travels with the first statement
+ * when that statement takes no parameters (the simple protocol runs several statements in one
+ * message), statements queued by queryAtCommit travel with COMMIT, and a transaction that
+ * ran nothing sends nothing.
+ */
+class RoundTripSavingTx {
+  begun = false;
+  readonly atCommit: AtCommit[] = [];
+  private readonly begin: string[];
+
+  constructor(
+    private readonly client: PoolClient,
+    durable: boolean,
+  ) {
+    this.begin = durable ? ['BEGIN'] : ['BEGIN', 'SET LOCAL synchronous_commit = off'];
+  }
+
+  readonly query = ((text: unknown, ...rest: unknown[]) => {
+    const client = this.client as unknown as { query(...args: unknown[]): Promise<unknown> };
+    if (this.begun) return client.query(text, ...rest);
+    this.begun = true;
+    const [values] = rest;
+    if (typeof text !== 'string' || rest.length > 1 || (Array.isArray(values) && values.length > 0)) {
+      return client.query(this.begin.join('; ')).then(() => client.query(text, ...rest));
+    }
+    return client.query([...this.begin, text].join('; ')).then((results) => {
+      const own = (results as unknown[]).slice(this.begin.length);
+      return own.length === 1 ? own[0] : own;
+    });
+  }) as Tx['query'];
+
+  async commit(): Promise<void> {
+    if (!this.begun && this.atCommit.length === 0) return; // nothing ran: nothing to commit
+    const begin = this.begun ? [] : this.begin;
+    const statements = [...begin, ...this.atCommit.map((s) => s.sql), 'COMMIT'];
+    this.begun = true; // from here a failure leaves a transaction to roll back
+    const results = (await this.client.query(statements.join('; '))) as unknown as QueryResult[];
+    this.atCommit.forEach((s, i) => s.then(results[begin.length + i]!));
+  }
+}
 
 export interface Db {
   readonly schema: string;
@@ -70,17 +133,19 @@ export async function createDb({ url, ssl, schema, max = 10, logger }: DbOptions
       const onLost = (err: Error) =>
         logger.warn({ err: err.message }, 'database connection lost in a transaction');
       client.on('error', onLost);
+      const tx = new RoundTripSavingTx(client, durable);
       let result: Awaited<ReturnType<typeof work>>;
       try {
-        await client.query(durable ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit = off'); // one round trip
-        result = await work(client);
-        await client.query('COMMIT');
+        result = await work(tx);
+        await tx.commit();
       } catch (e) {
         // A client whose rollback fails has lost its connection: destroy it, don't pool it.
-        const broken = await client.query('ROLLBACK').then(
-          () => false,
-          () => true,
-        );
+        const broken = tx.begun
+          ? await client.query('ROLLBACK').then(
+              () => false,
+              () => true,
+            )
+          : false;
         if (!broken) client.off('error', onLost);
         client.release(broken);
         throw e;

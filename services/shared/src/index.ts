@@ -18,6 +18,7 @@ export * from './main';
 export * from './metrics';
 export * from './modules';
 export * from './outbox';
+export * from './outbox-relay';
 export * from './retry';
 export * from './schema-migrations';
 export * from './service';

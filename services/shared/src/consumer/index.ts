@@ -5,18 +5,22 @@
 //  2. Handled messages are processed a chunk at a time in ONE PostgreSQL transaction:
 //     inbox rows (the dedupe record), the handlers' effects and their outgoing events
 //     (outbox) commit together, so a redelivered event changes nothing. The inbox takes one
-//     statement per chunk; a batch handler takes a run of same-type events at once, so its
+//     statement per chunk, sent with BEGIN, and the outbox one, sent with COMMIT (db.ts),
+//     so a chunk costs its handlers' statements plus two round trips; a batch handler takes a run of same-type events at once, so its
 //     effects are a few statements per chunk instead of a few per event. Chunks of
 //     partitions handled concurrently are merged into one transaction while another commits.
 //  3. A transient failure (database, registry or broker unreachable) retries the chunk with
 //     backoff for as long as it lasts; nothing is skipped while infrastructure is down.
 //  4. Any other failure re-runs the chunk one message at a time, so one bad message cannot
 //     hold the rest back; a message that still fails after MAX_ATTEMPTS goes to the DLQ.
-//  5. Offsets are resolved and committed only after the transaction (or DLQ send) that
-//     accounts for the message has succeeded. On stop, in-flight work finishes or is
-//     abandoned uncommitted — it will be redelivered and deduplicated.
+//  5. Offsets are resolved, and so committed, only after the transaction (or DLQ send) that
+//     accounts for the message has succeeded; commits run in the background, one at a time,
+//     so no batch waits for one. On stop, in-flight work finishes or is abandoned
+//     uncommitted — it will be redelivered and deduplicated — and what is resolved is
+//     committed before the group is left.
 // Where each rule lives: 1 decode.ts and dlq.ts; 2 dispatch.ts and inbox.ts; 3 and 4 retry.ts;
-// 5 runner.ts. This file joins the runner to kafkajs: group membership, subscription, stop.
+// 5 runner.ts and commits.ts. This file joins the runner to kafkajs: group membership,
+// subscription, stop.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { EventProducer } from '../event-producer';
 import type { Logger } from '../logger';
@@ -31,8 +35,8 @@ import type { Codec, Handlers, OutboxWriter, TransactionRunner } from './types';
 export { MAX_ATTEMPTS } from './retry';
 export type * from './types';
 
-/** Partitions handled at once; their small chunks share transactions (see dispatch.ts). */
-const PARTITIONS_CONCURRENTLY = 8;
+/** Partitions handled at once; their small chunks share transactions (see dispatch.ts). The bench's ceiling uses it too. */
+export const PARTITIONS_CONCURRENTLY = 8;
 
 export interface ConsumerOptions {
   service: string;
@@ -57,6 +61,7 @@ export class EventConsumer {
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
   private joined = false;
+  private flushCommits: (() => Promise<void>) | undefined;
   readonly topics: string[];
 
   constructor(private readonly options: ConsumerOptions) {
@@ -93,11 +98,14 @@ export class EventConsumer {
       backoff: waitBackoff,
       signal: this.stopping.signal,
     });
+    this.flushCommits = consume.flushCommits;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      autoCommitThreshold: 1,
+      // kafkajs would commit after every batch, waiting for it: the runner commits instead,
+      // in the background (commits.ts), and on stop before the group is left.
+      autoCommit: false,
       partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
       eachBatch: async (payload) => {
         const { batch } = payload;
@@ -110,6 +118,7 @@ export class EventConsumer {
           topic: batch.topic,
           partition: batch.partition,
           messages: batch.messages,
+          commitResolved: () => payload.commitOffsetsIfNecessary(payload.uncommittedOffsets()),
         });
       },
     });
@@ -118,6 +127,7 @@ export class EventConsumer {
   /** Stops fetching, lets the batch in hand finish (or abandons its retries), commits, leaves the group. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    await this.flushCommits?.();
     await this.consumer.disconnect();
   }
 }

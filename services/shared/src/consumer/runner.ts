@@ -1,11 +1,12 @@
-// The runner: walks one partition's batch in chunks, and resolves and commits an offset only
-// once everything up to it has committed or gone to the DLQ (rule 5). It wires the other parts
+// The runner: walks one partition's batch in chunks, and resolves an offset only once
+// everything up to it has committed or gone to the DLQ (rule 5); commits.ts commits it. It wires the other parts
 // from the seams in types.ts, so unit tests run it over fake batches.
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { EventName } from '../topics';
 import { endSpans, type Tracing } from '../tracing';
 import { decoder } from './decode';
+import { offsetCommits } from './commits';
 import { dispatcher } from './dispatch';
 import { deadLetters } from './dlq';
 import { createPause, retryPolicy } from './retry';
@@ -58,8 +59,15 @@ export function createRunner(options: RunnerOptions) {
   });
   const handleChunk = retryPolicy({ ...dispatcher(options), deadLetters: dlq, pause, logger, metrics });
 
-  return async function consume(batch: PartitionBatch): Promise<void> {
-    const { resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = batch;
+  const commits = offsetCommits(logger);
+
+  const consume = async function consume(batch: PartitionBatch): Promise<void> {
+    const { heartbeat, commitResolved, isRunning, isStale } = batch;
+    // Resolved once accounted for; committed in the background, so no batch waits for Kafka.
+    const resolveOffset = (offset: string) => {
+      batch.resolveOffset(offset);
+      commits.request(commitResolved);
+    };
     let chunk: Entry[] = [];
     let chunkEnd: string | undefined;
     const flush = async () => {
@@ -72,28 +80,31 @@ export function createRunner(options: RunnerOptions) {
         }
         endSpans(chunk); // each message committed or was dead-lettered
       }
-      if (chunkEnd !== undefined) {
-        resolveOffset(chunkEnd);
-        await commitOffsetsIfNecessary();
-      }
+      if (chunkEnd !== undefined) resolveOffset(chunkEnd);
       chunk = [];
       chunkEnd = undefined;
     };
 
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale() || signal.aborted) break;
-      const decoded = await decode(batch.topic, batch.partition, message, heartbeat);
-      if (decoded === 'poison') {
-        await flush(); // keep the DLQ in step with the log: nothing after it commits first
-        resolveOffset(message.offset);
-        await commitOffsetsIfNecessary();
-        continue;
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale() || signal.aborted) break;
+        const decoded = await decode(batch.topic, batch.partition, message, heartbeat);
+        if (decoded === 'poison') {
+          await flush(); // keep the DLQ in step with the log: nothing after it commits first
+          resolveOffset(message.offset);
+          continue;
+        }
+        if (decoded) chunk.push(decoded);
+        chunkEnd = message.offset;
+        if (chunk.length >= CHUNK_SIZE) await flush();
       }
-      if (decoded) chunk.push(decoded);
-      chunkEnd = message.offset;
-      if (chunk.length >= CHUNK_SIZE) await flush();
+      if (!signal.aborted && !isStale()) await flush();
+      else endSpans(chunk); // abandoned uncommitted: redelivered, and traced again, later
+    } finally {
+      // Stopping: what is resolved is committed before the group is left.
+      if (signal.aborted || !isRunning()) await commits.flush();
     }
-    if (!signal.aborted && !isStale()) await flush();
-    else endSpans(chunk); // abandoned uncommitted: redelivered, and traced again, later
   };
+  /** Commits every offset resolved so far; the consumer calls it before it leaves the group. */
+  return Object.assign(consume, { flushCommits: commits.flush });
 }

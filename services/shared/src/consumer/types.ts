@@ -66,14 +66,16 @@ export interface Entry {
 /**
  * One partition's fetched messages and the offset bookkeeping that goes with them (kafkajs's
  * eachBatch payload, narrowed). An offset resolved here is committed; so it is resolved only
- * once what it accounts for has committed (or gone to the DLQ).
+ * once what it accounts for has committed (or gone to the DLQ), and commits (commits.ts) take
+ * only resolved offsets.
  */
 export interface PartitionBatch {
   topic: string;
   partition: number;
   messages: RawMessage[];
   resolveOffset(offset: string): void;
-  commitOffsetsIfNecessary(): Promise<void>;
+  /** Commits every offset resolved so far, this batch's and other partitions' alike. */
+  commitResolved(): Promise<void>;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
   isStale(): boolean;

@@ -1,0 +1,126 @@
+// Database round trips per chunk, counted on the real PostgreSQL: the inbox claim travels with
+// BEGIN and the outbox rows with COMMIT, so a chunk costs its handlers' statements plus two,
+// and the guarantees hold: inbox and effects in one transaction, duplicates skipped, a row the
+// commit refuses rolls the chunk back, and the one bad message goes to the DLQ alone.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Client } from 'pg';
+import { createDb, createLogger, REPO_ROOT, type Db, type Tx } from '@orderflow/shared';
+import {
+  appendToOutbox,
+  eventMessage,
+  publishingTransactions,
+  type OutboxRow,
+} from '../../services/shared/src/outbox';
+import { postgresInbox } from '../../services/shared/src/consumer/inbox';
+import type { BatchHandler, Handlers } from '@orderflow/shared/consumer';
+import { stackEnv } from '../support/platform';
+import { FakeDatabase, fakeBatch, fakeCodec, orderCreated, runnerOver } from './fakes';
+
+const schema = `t${randomBytes(4).toString('hex')}_roundtrips`;
+let db: Db;
+/** Every statement our clients sent, one round trip each (node-pg sends one query at a time). */
+const sent: string[] = [];
+const query = Client.prototype.query;
+
+beforeAll(async () => {
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    if (typeof args[0] === 'string') sent.push(args[0]);
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  db = await createDb({ url: stackEnv.DATABASE_URL, schema, logger: silent(), max: 2 });
+  await db.migrate([join(REPO_ROOT, 'services/shared/src/migrations')]);
+  await db.query('CREATE TABLE charges (order_id text PRIMARY KEY)');
+});
+
+afterAll(async () => {
+  Client.prototype.query = query;
+  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+  await db.close();
+});
+
+function silent() {
+  return createLogger({ service: 'test', destination: new Writable({ write: (_c, _e, done) => done() }) });
+}
+
+/** Charges a run of orders in one statement and publishes one event per order. */
+const charge = (badEventIdFor?: string): BatchHandler<'OrderCreated'> => ({
+  async batch(items, tx: Tx) {
+    await tx.query('INSERT INTO charges (order_id) SELECT unnest($1::text[])', [
+      items.map((i) => i.event.orderId),
+    ]);
+    for (const { event, ctx } of items) {
+      const eventId = event.orderId === badEventIdFor ? 'not-a-uuid' : randomUUID();
+      ctx.publish('OrderCreated', { ...event, eventId } as never);
+    }
+  },
+});
+
+/** The runner over the real database: real transactions, inbox and outbox; fake Kafka. */
+function runnerOnPostgres(handlers: Handlers) {
+  const fake = new FakeDatabase();
+  Object.assign(fake, { transaction: (work: (tx: Tx) => Promise<unknown>) => db.tx(work) });
+  Object.assign(fake, { inbox: postgresInbox, outbox: appendToOutbox });
+  return runnerOver(fake, handlers);
+}
+
+const count = async (table: string) =>
+  Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+
+test('given a chunk of ten fresh events, when handled, then it costs the handler statement plus two round trips; redelivered, two and nothing changes', async () => {
+  const { consume } = runnerOnPostgres({ OrderCreated: charge() });
+  const messages = Array.from({ length: 10 }, (_, i) => orderCreated(i));
+
+  sent.length = 0;
+  await consume(fakeBatch(messages));
+  expect(sent.map((s) => s.split(/\s/)[0])).toEqual(['BEGIN;', 'INSERT', 'INSERT']);
+  expect(sent[0]).toMatch(/^BEGIN; INSERT INTO inbox/);
+  expect(sent[2]).toMatch(/^INSERT INTO outbox .*; COMMIT$/s);
+  expect([await count('inbox'), await count('charges'), await count('outbox')]).toEqual([10, 10, 10]);
+
+  sent.length = 0;
+  await consume(fakeBatch(messages));
+  expect(sent).toHaveLength(2); // BEGIN with the inbox claim, then COMMIT
+  expect([await count('inbox'), await count('charges'), await count('outbox')]).toEqual([10, 10, 10]);
+});
+
+test('given a chunk where one event publishes a row the commit refuses, when handled, then nothing of the chunk commits at first, and in the end the others commit and that one goes to the DLQ', async () => {
+  const before = [await count('inbox'), await count('charges'), await count('outbox')];
+  const messages = Array.from({ length: 5 }, (_, i) => orderCreated(100 + i));
+  const { consume, sender } = runnerOnPostgres({ OrderCreated: charge('order-102') });
+
+  await consume(fakeBatch(messages));
+
+  expect(sender.sent.map((m) => m.headers['x-dlq-reason'])).toEqual(['HANDLER_FAILED']);
+  expect(sender.sent[0]!.headers['x-dlq-source-offset']).toBe('102');
+  expect(sender.sent[0]!.headers['x-dlq-error']).toContain('uuid');
+  const after = [await count('inbox'), await count('charges'), await count('outbox')];
+  expect(after.map((n, i) => n - before[i]!)).toEqual([4, 4, 4]);
+  const { rows } = await db.query<{ order_id: string }>(
+    `SELECT order_id FROM charges WHERE order_id = 'order-102'`,
+  );
+  expect(rows).toEqual([]);
+});
+
+test('given a publishing transaction, when its outbox rows ride its COMMIT, then the relay is handed them with the ids PostgreSQL gave them', async () => {
+  const handed: OutboxRow[][] = [];
+  const transaction = publishingTransactions(db, { publish: (rows) => handed.push(rows) });
+  const events = [randomUUID(), randomUUID()].map((eventId) => ({ eventId, orderId: `order-${eventId}` }));
+
+  sent.length = 0;
+  await transaction((tx) =>
+    appendToOutbox(
+      tx,
+      events.map((e) => eventMessage(fakeCodec, '', 'OrderCreated', e as never, {})),
+    ),
+  );
+
+  expect(sent).toHaveLength(1); // BEGIN, the rows and COMMIT in one round trip
+  const { rows } = await db.query<{ id: string; event_id: string }>(
+    'SELECT id, event_id FROM outbox WHERE event_id = ANY($1) ORDER BY id',
+    [events.map((e) => e.eventId)],
+  );
+  expect(handed).toHaveLength(1);
+  expect(handed[0]!.map((r) => [r.id, r.headers['x-event-id']])).toEqual(rows.map((r) => [r.id, r.event_id]));
+});
