@@ -193,6 +193,9 @@ export class OutboxRelay {
       } catch (err) {
         failures++;
         this.failing = err as Error;
+        // The next pass reads the table at once: a pass that skips it (nothing in memory, the
+        // sweep not due) must not count as recovered while the database may still be gone.
+        this.sweptAt = 0;
         logger.warn({ err: (err as Error).message, failures }, 'outbox relay could not publish; will retry');
         if (!(await waitBackoff(failures, this.stopping.signal))) break;
         continue;
