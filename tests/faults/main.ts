@@ -5,7 +5,7 @@
 // sends orders at a steady rate over HTTP, injects one fault, heals it, waits for the platform to
 // settle and reconciles its orders; a last reconciliation covers every order of each fleet. It
 // prints a table and exits 1 if any order was lost or doubled, or a scenario's own promise was
-// broken. FAULTS=kafka,billing runs only the named scenarios (opt-in ones too); an unknown name
+// broken. FAULTS=kafka,billing runs only the named scenarios; an unknown name
 // exits 2.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -29,15 +29,11 @@ function chosenScenarios(): Scenario[] | undefined {
   const only = process.env.FAULTS?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (!only || only.length === 0) {
-    for (const s of ALL.filter((s) => s.optIn))
-      log(`not run unless FAULTS names it: ${s.key} (${s.name}): ${s.optIn}`);
-    return ALL.filter((s) => !s.optIn);
-  }
+  if (!only || only.length === 0) return ALL;
   const unknown = only.filter((key) => !ALL.some((s) => s.key === key));
   if (unknown.length > 0) {
     console.error(`FAULTS names no scenario called ${unknown.join(', ')}. Valid names:`);
-    for (const s of ALL) console.error(`  ${s.key.padEnd(18)} ${s.name}${s.optIn ? ' (opt-in)' : ''}`);
+    for (const s of ALL) console.error(`  ${s.key.padEnd(18)} ${s.name}`);
     return undefined;
   }
   return ALL.filter((s) => only.includes(s.key));

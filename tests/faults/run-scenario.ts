@@ -32,8 +32,6 @@ export interface Scenario {
   key: string;
   /** Answers intake may give besides 201: 503 only where PostgreSQL is down, 'error' where orders is. */
   alsoAllowed?: (number | 'error' | 'timeout')[];
-  /** Runs only when FAULTS names it; says why it is not in the default run. */
-  optIn?: string;
   /** Kills a consumer mid-batch: the inboxes must have absorbed redeliveries. */
   redelivers?: boolean;
   /** Injects the fault and returns once it has lasted long enough (a condition, not a time). */
