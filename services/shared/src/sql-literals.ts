@@ -2,15 +2,24 @@
 // share a round trip with BEGIN or COMMIT (db.ts). A column of values goes in as one array
 // literal, so the statement is the same unnest() a parameterised one would be and PostgreSQL
 // parses one string per column, not one expression per value. Every value goes through pg's
-// own quoting and the array syntax's escaping, or a check of its shape; nothing else is
+// quoting rules and the array syntax's escaping, or a check of its shape; nothing else is
 // spliced into SQL.
-import { escapeLiteral } from 'pg';
 
 /** An array of `type` (uuid, text, jsonb, ...) holding `values`, each given as its text form. */
 export function arrayLiteral(values: readonly string[], type: string): string {
   if (!/^[a-z]+$/.test(type)) throw new Error(`not a plain type name: ${type}`);
   const elements = values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`);
-  return `${escapeLiteral(`{${elements.join(',')}}`)}::${type}[]`;
+  return `${quoted(`{${elements.join(',')}}`)}::${type}[]`;
+}
+
+/**
+ * A string constant, quoted as pg's escapeLiteral does (quotes and backslashes doubled, E''
+ * when there is a backslash, so it reads the same whatever standard_conforming_strings says),
+ * but in one native pass: escapeLiteral's character loop took ~15 ms for a chunk's outbox rows.
+ */
+function quoted(text: string): string {
+  const body = text.replace(/['\\]/g, '$&$&');
+  return body.includes('\\') ? ` E'${body}'` : `'${body}'`;
 }
 
 /** Integers given as numbers or decimal strings (a Kafka offset is a string), as an array. */
