@@ -252,6 +252,7 @@ describe('the outbox relay', () => {
             topicName: topic,
             partition: partition({ topic, partitionMetadata: ONE_PARTITION, message: message as Message }),
             errorCode: 0,
+            baseOffset: '41',
           })),
         );
       },
@@ -287,6 +288,10 @@ describe('the outbox relay', () => {
       'messaging.operation.type': 'send',
       'orderflow.order_id': 'order-9',
       'orderflow.event_type': 'PaymentCaptured',
+      // where Kafka put it: the partition chosen and the offset it acknowledged
+      'messaging.destination.partition.id': '0',
+      'messaging.kafka.destination.partition': 0,
+      'messaging.kafka.message.offset': 41,
     });
     const [message] = sent[0]!.messages;
     expect(message!.headers).toMatchObject({ 'x-event-id': 'e-9', 'x-correlation-id': 'c-9' });

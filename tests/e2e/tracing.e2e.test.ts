@@ -120,6 +120,13 @@ test('a shipped order is one trace in Zipkin across all five services, linked pa
     expect(parent?.kind).toBe('PRODUCER');
     expect(parent?.tags?.['messaging.destination.name']).toBe(span.tags?.['messaging.destination.name']);
     expect(parent?.tags?.['messaging.message.id']).toBe(span.tags?.['messaging.message.id']);
+    // The producer span names the partition and offset Kafka gave the message, as its consumer read them.
+    expect(parent?.tags?.['messaging.kafka.message.offset']).toBe(
+      span.tags?.['messaging.kafka.message.offset'],
+    );
+    expect(parent?.tags?.['messaging.destination.partition.id']).toBe(
+      span.tags?.['messaging.destination.partition.id'],
+    );
     return `${serviceOf(parent!)} → ${serviceOf(span)}: ${span.tags?.['orderflow.event_type']}`;
   });
   expect(hops.sort()).toEqual(expectedHops);

@@ -142,3 +142,48 @@ test('a missing or malformed Authorization header is a 401 with the Bearer chall
   const junk = (await refusal(verify('Bearer not.a.jwt'))) as UnauthorizedError;
   expect([junk.status, junk.challenge]).toEqual([401, 'Bearer realm="orderflow", error="invalid_token"']);
 });
+
+describe('verified tokens are remembered', () => {
+  /** A verifier on a clock the test moves, starting at the real time. */
+  async function onClock() {
+    const key = await generateIssuerKey();
+    served = [key];
+    let clock = Date.now();
+    const verify = createTokenVerifier({
+      jwksUrl: `${base}/jwks.json`,
+      issuer: base,
+      audience: 'orderflow',
+      clockSkewSeconds: 30,
+      refetchCooldownMs: 0,
+      now: () => clock,
+    });
+    return { verify, issuer: new TokenIssuer(key, base), advance: (ms: number) => (clock += ms) };
+  }
+
+  test('given a token that verified, when its expiry and the allowed skew have passed, then it is refused all the same', async () => {
+    const { verify, issuer, advance } = await onClock();
+    const token = await issuer.mint({ subject: 'ada', expiresInSeconds: 20 });
+    expect((await verify(`Bearer ${token}`)).subject).toBe('ada');
+
+    advance(49_000); // expiry + skew is 50 s away: still good
+    expect((await verify(`Bearer ${token}`)).subject).toBe('ada');
+    advance(2_000);
+
+    const refused = await refusal(verify(`Bearer ${token}`));
+    expect(refused).toBeInstanceOf(UnauthorizedError);
+    expect(refused.message).toBe('the token has expired');
+  });
+
+  test('given a token that verified, when one byte of its signature changes, then the copy is verified on its own and refused', async () => {
+    const { verify, issuer } = await onClock();
+    const token = await issuer.mint({ subject: 'ada' });
+    await verify(`Bearer ${token}`);
+    const last = token.at(-2) === 'A' ? 'B' : 'A';
+    const tampered = `${token.slice(0, -2)}${last}${token.at(-1)}`;
+
+    const refused = await refusal(verify(`Bearer ${tampered}`));
+
+    expect(refused).toBeInstanceOf(UnauthorizedError);
+    expect(refused.message).toBe('the token signature does not verify');
+  });
+});

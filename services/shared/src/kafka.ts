@@ -61,6 +61,11 @@ export function createProducer(kafka: Kafka): Producer {
 /** The partition the producer's partitioner chose for each message (kafkajs's answer does not say). */
 const chosenPartition = new WeakMap<Message, number>();
 
+/** The partition the producer chose for a message it has sent. */
+export function partitionOf(message: Message): number | undefined {
+  return chosenPartition.get(message);
+}
+
 /** Java-compatible murmur2 (the same partition as Confluent clients), remembering each choice. */
 export const recordingPartitioner: ICustomPartitioner = () => {
   const choose = Partitioners.DefaultPartitioner();
@@ -84,7 +89,7 @@ export async function sendAcknowledged(producer: Producer, batch: ProducerBatch)
   const missing = new Set<string>();
   for (const { topic, messages } of batch.topicMessages ?? [])
     for (const message of messages) {
-      const partition = `${topic}/${chosenPartition.get(message) ?? '?'}`;
+      const partition = `${topic}/${partitionOf(message) ?? '?'}`;
       if (!acknowledged.has(partition)) missing.add(partition);
     }
   if (missing.size > 0)

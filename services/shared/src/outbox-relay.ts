@@ -9,14 +9,15 @@
 // grace period that no relay holds in memory: a crashed instance's, or ones written outside a
 // publishing transaction.
 import type { Span } from '@opentelemetry/api';
-import type { IHeaders } from 'kafkajs';
+import type { Message, RecordMetadata } from 'kafkajs';
+import { partitionOf } from './kafka';
 import type { Db } from './db';
 import type { EventProducer } from './event-producer';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { OutboxRow } from './outbox';
 import { waitBackoff } from './retry';
-import { endSpans, startPublishSpan, type Tracing } from './tracing';
+import { endSpans, placeAttributes, startPublishSpan, type Tracing } from './tracing';
 
 export interface RelayOptions {
   db: Db;
@@ -143,22 +144,23 @@ export class OutboxRelay {
 
   private async send(rows: OutboxRow[]): Promise<void> {
     const { producer, metrics, tracing } = this.options;
-    const spans: { span: Span }[] = [];
-    const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
+    const spans: { span: Span; topic: string; message: Message }[] = [];
+    const byTopic = new Map<string, Message[]>();
     for (const row of rows) {
-      let headers = row.headers;
+      const message: Message = { key: row.key, value: row.value, headers: row.headers };
       if (tracing.enabled) {
         const event = { type: row.event_type, orderId: row.key }; // every event's key is its orderId
-        const publish = startPublishSpan(tracing, row.topic, event, headers);
-        spans.push(publish);
-        headers = publish.headers;
+        const publish = startPublishSpan(tracing, row.topic, event, row.headers);
+        message.headers = publish.headers;
+        spans.push({ span: publish.span, topic: row.topic, message });
       }
       const list = byTopic.get(row.topic) ?? [];
-      list.push({ key: row.key, value: row.value, headers });
+      list.push(message);
       byTopic.set(row.topic, list);
     }
+    let acks: RecordMetadata[];
     try {
-      await producer.sendBatch({
+      acks = await producer.sendBatch({
         acks: -1,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
@@ -166,6 +168,7 @@ export class OutboxRelay {
       endSpans(spans, err);
       throw err;
     }
+    if (spans.length > 0) placeSpans(spans, acks);
     endSpans(spans);
     for (const row of rows) metrics.eventsProduced.inc({ topic: row.topic, event_type: row.event_type });
   }
@@ -190,6 +193,9 @@ export class OutboxRelay {
       } catch (err) {
         failures++;
         this.failing = err as Error;
+        // The next pass reads the table at once: a pass that skips it (nothing in memory, the
+        // sweep not due) must not count as recovered while the database may still be gone.
+        this.sweptAt = 0;
         logger.warn({ err: (err as Error).message, failures }, 'outbox relay could not publish; will retry');
         if (!(await waitBackoff(failures, this.stopping.signal))) break;
         continue;
@@ -212,5 +218,22 @@ export class OutboxRelay {
         done();
       };
     });
+  }
+}
+
+/**
+ * Tags each publish span with its message's partition and offset: a partition's messages of one
+ * send get consecutive offsets from the base offset Kafka answered, in the order they were sent.
+ */
+function placeSpans(spans: { span: Span; topic: string; message: Message }[], acks: RecordMetadata[]): void {
+  const next = new Map<string, number>();
+  for (const ack of acks)
+    if (ack.baseOffset !== undefined) next.set(`${ack.topicName}/${ack.partition}`, Number(ack.baseOffset));
+  for (const { span, topic, message } of spans) {
+    const partition = partitionOf(message);
+    const offset = next.get(`${topic}/${partition}`);
+    if (partition === undefined || offset === undefined) continue;
+    next.set(`${topic}/${partition}`, offset + 1);
+    span.setAttributes(placeAttributes(partition, offset));
   }
 }

@@ -27,12 +27,23 @@ export interface JwtSettings {
   clockSkewSeconds: number;
   /** After a fetch, how long an unknown key id is refused without fetching again (default 30 s). */
   refetchCooldownMs?: number;
+  /** The clock, in ms since the epoch (tests move it). */
+  now?: () => number;
 }
 
 export const REALM = 'orderflow';
 const MAX_TOKEN_LENGTH = 8_192;
 // RFC 6750's b64token; a JWT is three base64url parts, so anything else is malformed anyway.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/**
+ * A client sends the same token with every request until it expires, and checking its signature
+ * was the largest single cost of intake (ES256: ~10 % of the orders service's CPU under load).
+ * A token that verified is remembered, keyed by the whole token (a changed byte is another
+ * token), for at most a minute and never past its expiry: a key withdrawn from the JWKS stops
+ * working within that minute.
+ */
+const REMEMBER_MS = 60_000;
+const REMEMBERED_TOKENS = 10_000;
 
 export type TokenVerifier = (
   authorization: string | undefined,
@@ -44,11 +55,16 @@ export function createTokenVerifier(settings: JwtSettings): TokenVerifier {
     cooldownDuration: settings.refetchCooldownMs ?? 30_000,
     cacheMaxAge: 10 * 60_000,
   });
+  const now = settings.now ?? Date.now;
+  const verified = new Map<string, { principal: Extract<Principal, { mode: 'jwt' }>; until: number }>();
   return async (authorization) => {
     if (!authorization) throw new UnauthorizedError('a bearer token is required', `Bearer realm="${REALM}"`);
     const token = BEARER.exec(authorization)?.[1];
     if (!token || token.length > MAX_TOKEN_LENGTH)
       throw invalid('the Authorization header must be "Bearer <token>"', 'invalid_request');
+    const known = verified.get(token);
+    if (known && now() < known.until) return known.principal;
+    verified.delete(token);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -57,11 +73,20 @@ export function createTokenVerifier(settings: JwtSettings): TokenVerifier {
         algorithms: ASYMMETRIC_ALGORITHMS,
         clockTolerance: settings.clockSkewSeconds,
         requiredClaims: ['sub', 'exp'],
+        currentDate: new Date(now()),
       }));
     } catch (err) {
       throw verificationError(err);
     }
-    return { mode: 'jwt', subject: payload.sub!, operator: scopesOf(payload).includes(OPERATOR_SCOPE) };
+    const principal = {
+      mode: 'jwt' as const,
+      subject: payload.sub!,
+      operator: scopesOf(payload).includes(OPERATOR_SCOPE),
+    };
+    if (verified.size >= REMEMBERED_TOKENS) verified.delete(verified.keys().next().value!); // the oldest
+    const expires = (payload.exp! + settings.clockSkewSeconds) * 1000;
+    verified.set(token, { principal, until: Math.min(now() + REMEMBER_MS, expires) });
+    return principal;
   };
 }
 

@@ -73,14 +73,21 @@ export function startProcessSpan(
   attributes['messaging.operation'] = 'process';
   attributes['messaging.operation.type'] = 'process';
   attributes['messaging.consumer.group.name'] = group;
-  attributes['messaging.destination.partition.id'] = String(partition);
-  attributes['messaging.kafka.destination.partition'] = partition;
-  attributes['messaging.kafka.message.offset'] = Number(offset);
+  Object.assign(attributes, placeAttributes(partition, offset));
   return tracing.tracer.startSpan(
     `${topic} process`,
     { kind: SpanKind.CONSUMER, attributes },
     traceContextOf(tracing, headers),
   );
+}
+
+/** Where a message sits in its topic, as both consumer and producer spans name it. */
+export function placeAttributes(partition: number, offset: string | number): Attributes {
+  return {
+    'messaging.destination.partition.id': String(partition),
+    'messaging.kafka.destination.partition': partition,
+    'messaging.kafka.message.offset': Number(offset),
+  };
 }
 
 /** Marks a span failed: status ERROR and the exception as an event, plus any `attributes`. */
