@@ -16,7 +16,8 @@ function fakeDb() {
   const tx = {
     async query(sql: string) {
       // The statement carries its values as literals (sql-literals.ts): the event ids, in row order.
-      const eventIds = [...sql.matchAll(/'([^']*)'::uuid/g)].map((m) => m[1]!);
+      const column = /'\{([^']*)\}'::uuid\[\]/.exec(sql)![1]!;
+      const eventIds = column.split(',').map((quoted) => quoted.slice(1, -1));
       log.push(`insert ${eventIds.join(',')}`);
       // RETURNING order is not guaranteed: answer in reverse to prove rows are matched by event id.
       return { rows: eventIds.map((eventId) => ({ id: String(nextId++), event_id: eventId })).reverse() };

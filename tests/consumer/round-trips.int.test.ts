@@ -15,6 +15,7 @@ import {
 } from '../../services/shared/src/outbox';
 import { postgresInbox } from '../../services/shared/src/consumer/inbox';
 import type { BatchHandler, Handlers } from '@orderflow/shared/consumer';
+import { arrayLiteral, integerArrayLiteral } from '../../services/shared/src/sql-literals';
 import { stackEnv } from '../support/platform';
 import { FakeDatabase, fakeBatch, fakeCodec, orderCreated, runnerOver } from './fakes';
 
@@ -123,4 +124,11 @@ test('given a publishing transaction, when its outbox rows ride its COMMIT, then
   );
   expect(handed).toHaveLength(1);
   expect(handed[0]!.map((r) => [r.id, r.headers['x-event-id']])).toEqual(rows.map((r) => [r.id, r.event_id]));
+});
+
+test('given values with quotes, backslashes, commas, braces and NULL-like text, when written as array literals, then PostgreSQL reads them back unchanged', async () => {
+  const values = [`a"b`, 'c\\d', "e'f", '{g,h}', '', 'NULL', ' spaced ', 'ünï\u{1F600}'];
+  const { rows } = await db.query<{ v: string }>(`SELECT unnest(${arrayLiteral(values, 'text')}) AS v`);
+  expect(rows.map((r) => r.v)).toEqual(values);
+  expect(() => integerArrayLiteral(['12', '1; DROP TABLE inbox'], 'bigint')).toThrow('not an integer');
 });

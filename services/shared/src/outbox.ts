@@ -7,7 +7,7 @@ import type { EventCodec } from './codec';
 import type { EventPayloads } from './contracts';
 import { topicOf, type EventName } from './topics';
 import { queryAtCommit, type Db, type Tx } from './db';
-import { byteaLiteral, jsonbLiteral, textLiteral, uuidLiteral } from './sql-literals';
+import { arrayLiteral } from './sql-literals';
 
 export interface OutboxMessage {
   topic: string;
@@ -57,15 +57,21 @@ const appendedIn = new WeakMap<Tx, OutboxRow[]>();
  */
 export async function appendToOutbox(tx: Tx, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  const values = messages.map(
-    (m) =>
-      `(${textLiteral(m.topic)}, ${textLiteral(m.key)}, ${byteaLiteral(m.value)}, ` +
-      `${jsonbLiteral(m.headers)}, ${textLiteral(m.eventType)}, ${uuidLiteral(m.eventId)})`,
-  );
+  const column = (type: string, of: (m: OutboxMessage) => string) => arrayLiteral(messages.map(of), type);
+  const columns = [
+    column('text', (m) => m.topic),
+    column('text', (m) => m.key),
+    column('text', (m) => m.value.toString('hex')),
+    column('jsonb', (m) => JSON.stringify(m.headers)),
+    column('text', (m) => m.eventType),
+    column('uuid', (m) => m.eventId),
+  ];
   const appended = appendedIn.get(tx); // none outside publishingTransactions: the relay's sweep finds them
   await queryAtCommit<{ id: string; event_id: string }>(
     tx,
-    `INSERT INTO outbox (topic, key, value, headers, event_type, event_id) VALUES ${values.join(', ')}
+    `INSERT INTO outbox (topic, key, value, headers, event_type, event_id)
+     SELECT topic, key, decode(value, 'hex'), headers, event_type, event_id
+     FROM unnest(${columns.join(', ')}) AS r(topic, key, value, headers, event_type, event_id)
      RETURNING id, event_id`,
     ({ rows }) => {
       if (!appended) return;

@@ -1,20 +1,31 @@
 // Values written into SQL text, for statements that must take no parameters so that they can
-// share a round trip with BEGIN or COMMIT (db.ts). Every value goes through pg's own quoting
-// or a check of its shape; nothing else is ever spliced into SQL.
-import { escapeLiteral } from 'pg';
+// share a round trip with BEGIN or COMMIT (db.ts). A column of values goes in as one array
+// literal, so the statement is the same unnest() a parameterised one would be and PostgreSQL
+// parses one string per column, not one expression per value. Every value goes through pg's
+// quoting rules and the array syntax's escaping, or a check of its shape; nothing else is
+// spliced into SQL.
 
-export const textLiteral = (value: string): string => escapeLiteral(value);
+/** An array of `type` (uuid, text, jsonb, ...) holding `values`, each given as its text form. */
+export function arrayLiteral(values: readonly string[], type: string): string {
+  if (!/^[a-z]+$/.test(type)) throw new Error(`not a plain type name: ${type}`);
+  const elements = values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`);
+  return `${quoted(`{${elements.join(',')}}`)}::${type}[]`;
+}
 
-export const uuidLiteral = (value: string): string => `${escapeLiteral(value)}::uuid`;
+/**
+ * A string constant, quoted as pg's escapeLiteral does (quotes and backslashes doubled, E''
+ * when there is a backslash, so it reads the same whatever standard_conforming_strings says),
+ * but in one native pass: escapeLiteral's character loop took ~15 ms for a chunk's outbox rows.
+ */
+function quoted(text: string): string {
+  const body = text.replace(/['\\]/g, '$&$&');
+  return body.includes('\\') ? ` E'${body}'` : `'${body}'`;
+}
 
-export const jsonbLiteral = (value: unknown): string => `${escapeLiteral(JSON.stringify(value))}::jsonb`;
-
-/** Hex through decode(), whatever standard_conforming_strings says. */
-export const byteaLiteral = (value: Buffer): string => `decode('${value.toString('hex')}', 'hex')`;
-
-/** An integer given as a number or as a decimal string (a Kafka offset is a string). */
-export function integerLiteral(value: number | string): string {
-  const text = String(value);
-  if (!/^-?\d+$/.test(text)) throw new Error(`not an integer: ${JSON.stringify(value)}`);
-  return text;
+/** Integers given as numbers or decimal strings (a Kafka offset is a string), as an array. */
+export function integerArrayLiteral(values: readonly (number | string)[], type: 'int' | 'bigint'): string {
+  const texts = values.map(String);
+  const bad = texts.find((t) => !/^-?\d+$/.test(t));
+  if (bad !== undefined) throw new Error(`not an integer: ${JSON.stringify(bad)}`);
+  return arrayLiteral(texts, type);
 }
