@@ -213,7 +213,9 @@ export function startKafka(k: KafkaNode, marker: string, clusterId: string): Tra
 export const newClusterId = (): string => randomBytes(16).toString('base64url');
 
 /** Ready when an admin client on this node's port fetches the cluster's metadata, a controller
- * is elected and this node is among the brokers. */
+ * is elected and every node of the cluster is among the brokers: a node can answer before it
+ * has heard of the others, and a replication factor chosen from the brokers the cluster reports
+ * would then be too small. */
 export async function kafkaReady(k: KafkaNode): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'orderflow-stack',
@@ -229,7 +231,11 @@ export async function kafkaReady(k: KafkaNode): Promise<boolean> {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.some((b) => b.nodeId === k.id) && cluster.controller !== null;
+    return (
+      cluster.brokers.some((b) => b.nodeId === k.id) &&
+      cluster.brokers.length >= k.count &&
+      cluster.controller !== null
+    );
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
