@@ -168,6 +168,22 @@ describe('registerEventSchemas (service startup)', () => {
     expect([...again].map(([e, r]) => [e, r.id])).toEqual([...first].map(([e, r]) => [e, r.id]));
   });
 
+  // Two instances of a service start together (npm start -- --instances billing=2): both set
+  // the subjects' levels and register the same schemas at once, and both must start.
+  it('lets several instances register the same events at once, all with the same ids', async () => {
+    const prefix = scratchPrefix(`${PREFIX}svc-together.`);
+    const events = ['PaymentCaptured', 'PaymentDeclined', 'PaymentRefunded'] as const;
+    const starts = await Promise.all(
+      Array.from({ length: 6 }, () => registerEventSchemas({ registry: { url: URL }, events, prefix })),
+    );
+    const ids = starts.map((writers) => [...writers].map(([event, w]) => [event, w.id]));
+    for (const other of ids.slice(1)) expect(other).toEqual(ids[0]);
+    for (const event of events) {
+      expect(await client.versions(subjectOf(event, prefix))).toEqual([1]);
+      expect(await client.getCompatibility(subjectOf(event, prefix))).toBe('FULL_TRANSITIVE');
+    }
+  });
+
   it("refuses with a SchemaRejectedError naming the subject and the registry's reason", async () => {
     const prefix = scratchPrefix(`${PREFIX}svc-blocked.`);
     const subject = subjectOf('OrderCreated', prefix);

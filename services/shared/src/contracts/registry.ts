@@ -95,9 +95,19 @@ export class SchemaRegistryClient {
   }
 
   async setCompatibility(subject: string, level: CompatibilityLevel): Promise<void> {
-    await this.#data(`PUT /config/${subject}`, () =>
-      this.#api.Subject.updateConfig({ subject, body: { compatibility: level } }),
-    );
+    const put = () =>
+      this.#data(`PUT /config/${subject}`, () =>
+        this.#api.Subject.updateConfig({ subject, body: { compatibility: level } }),
+      );
+    try {
+      await put();
+    } catch (error) {
+      // Apicurio keeps a subject's level as a rule that PUT creates when there is none; when two
+      // clients create it at once (two instances starting together), the loser gets 409 "A rule
+      // named 'COMPATIBILITY' already exists". The rule exists now, so asking again updates it.
+      if (!(error instanceof SchemaRegistryError && error.httpStatus === 409)) throw error;
+      await put();
+    }
   }
 
   /** The version and id under which exactly this schema is registered, or undefined. */
