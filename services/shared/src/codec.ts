@@ -5,7 +5,8 @@
 import { Type } from 'avsc';
 import { PoisonMessageError, UnavailableError, OrderflowError } from './errors';
 import { EVENT_NAMESPACE, EVENT_NAMES, type EventName } from './topics';
-import { avroDecodedValidatorFor, type Validator, type Violation } from './validation';
+import { avroViolations, refuseInvalid } from './encode-refusal';
+import { avroDecodedValidatorFor, type Validator } from './validation';
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
@@ -266,25 +267,6 @@ export class EventCodec {
   private directReader(type: EventName, avro: Type): Reader {
     return { label: type, decode: (body) => ({ type, payload: avro.fromBuffer(body) }) };
   }
-}
-
-function refuseInvalid(event: EventName, violations: Violation[]): void {
-  if (violations.length > 0) {
-    throw new OrderflowError(`refusing to publish an invalid ${event}`, { details: violations });
-  }
-}
-
-/** Where a value breaks its Avro type, as JSON pointers: only asked once writing it has failed. */
-function avroViolations(type: Type, value: unknown): Violation[] {
-  const violations: Violation[] = [];
-  type.isValid(value, {
-    errorHook: (path: string[], any: unknown, at: Type) =>
-      violations.push({
-        path: path.map((p) => `/${p}`).join(''),
-        message: `${JSON.stringify(any) ?? 'undefined'} is not ${at.typeName === 'logical:timestamp-millis' ? 'an RFC 3339 date-time' : `a valid ${at.typeName}`}`,
-      }),
-  });
-  return violations;
 }
 
 function schemaIdOf(message: Buffer | null): number {
