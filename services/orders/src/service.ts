@@ -203,9 +203,6 @@ async function eventsOf(db: AppContext['db'], orderId: string): Promise<EventRow
 export const orders = defineService('orders', {
   migrations: join(__dirname, 'migrations'),
   handlers: projectionHandlers,
-  // The projection reads every event of every order (eleven per order), so it fetches in
-  // fuller batches; an order's status may trail its events by up to this much.
-  fetchLingerMs: 20,
   routes(router, app) {
     const writeOrder = batchConcurrent((batch: Placement[]) =>
       app.transaction((tx) => writeOrders(tx, batch)),

@@ -37,11 +37,6 @@ export interface ServiceDefinition {
   routes?: (router: Router, app: AppContext) => void;
   /** Routes anyone may call without a token, as "METHOD /path". */
   publicRoutes?: string[];
-  /**
-   * How long the broker may hold the consumer's fetches to gather more events (default 0):
-   * for a consumer that reads many events and whose effects may trail them by this much.
-   */
-  fetchLingerMs?: number;
 }
 
 export type Lifecycle = 'starting' | 'running' | 'stopping' | 'stopped';

@@ -61,8 +61,8 @@ export interface ConsumerOptions {
   sessionTimeoutMs?: number;
   /**
    * How long the broker may hold a fetch to gather more events (0: answer as soon as one waits).
-   * A consumer pays per fetch, not per event (bench/trickle.ts): at 1,000 events/s a 5 ms
-   * linger halves its CPU, at the price of up to that much delay per event.
+   * A raw consumer pays per fetch, not per event (npm run bench:trickle): at 1,000 events/s a
+   * 5 ms linger halves its CPU; for orderflow's services it did not pay (docs/benchmarks.md).
    */
   fetchLingerMs?: number;
 }
