@@ -1,0 +1,88 @@
+// Rule 3, for decoding: a message whose writer schema cannot be fetched (registry unreachable)
+// holds up only its own partition. Its batch stops there, offsets are resolved only before it,
+// that partition alone is paused, and it is resumed after the backoff; other partitions go on.
+import { UnavailableError, type OrderCreated } from '@orderflow/shared';
+import type { Codec, HandlerContext, RawMessage } from '@orderflow/shared/consumer';
+import { waitFor } from '../support/wait';
+import { FakeDatabase, fakeBatch, fakeCodec, orderCreated, runnerOver } from './fakes';
+
+/** The fake registry: messages marked with a new schema decode only once it has answered. */
+function registry() {
+  let up = false;
+  let learned = false;
+  const isNew = (value: Buffer | null) => (JSON.parse(String(value)) as { newSchema?: true }).newSchema;
+  const codec: Codec = {
+    ...fakeCodec,
+    decodeCached: (value) => (isNew(value) && !learned ? undefined : fakeCodec.decodeCached(value)),
+    decode: async (value) => {
+      if (isNew(value) && !learned) {
+        if (!up) throw new UnavailableError('schema registry unreachable while looking up schema id 2');
+        learned = true;
+      }
+      return fakeCodec.decode(value);
+    },
+  };
+  return { codec, comeBack: () => (up = true) };
+}
+
+/** An OrderCreated written with a schema id no consumer has cached. */
+function withNewSchema(offset: number): RawMessage {
+  const message = orderCreated(offset);
+  const encoded = JSON.parse(String(message.value)) as object;
+  return { ...message, value: Buffer.from(JSON.stringify({ ...encoded, newSchema: true })) };
+}
+
+/** What kafkajs fetches after a resume: the partition from its last resolved offset + 1. */
+const refetch = (messages: RawMessage[], resolved: string[]) =>
+  messages.filter((m) => resolved.length === 0 || BigInt(m.offset) > BigInt(resolved.at(-1)!));
+
+test('given the registry down, when partition A meets a schema nobody cached, then only A waits, paused from that message, and after the resume it is handled once', async () => {
+  const db = new FakeDatabase();
+  const { codec, comeBack } = registry();
+  const backoffs: (() => void)[] = []; // the timers: each ends when the test says so
+  const { consume, logs } = runnerOver(
+    db,
+    {
+      OrderCreated: async (e: OrderCreated, ctx: HandlerContext) => db.write(ctx.tx, `charged ${e.orderId}`),
+    },
+    undefined,
+    () => new Promise<boolean>((resolve) => backoffs.push(() => resolve(true))),
+    undefined,
+    codec,
+  );
+  const onA = [orderCreated(0), withNewSchema(1), orderCreated(2)];
+  const a = fakeBatch(onA, 0);
+  const b = fakeBatch([orderCreated(10), orderCreated(11)], 1);
+
+  // One fetch round: kafkajs hands both partitions' batches over together.
+  await Promise.all([consume(a), consume(b)]);
+
+  expect(a.resolved).toEqual(['0']); // nothing at or past the held message
+  expect(a.paused()).toBe(true);
+  expect(a.pauses()).toBe(1);
+  expect(b.resolved).toEqual(['11']);
+  expect(b.pauses()).toBe(0);
+  expect(db.effects.sort()).toEqual(['charged order-0', 'charged order-10', 'charged order-11']);
+  expect(logs.filter((l) => l.includes('decode failed; retrying'))).toHaveLength(1);
+
+  // Still down when the first backoff ends: A is fetched again from the held message, and held again.
+  backoffs.shift()!();
+  await waitFor(() => !a.paused(), { intervalMs: 1, what: 'A resumed after the first backoff' });
+  const again = fakeBatch(refetch(onA, a.resolved), 0);
+  await consume(again);
+  expect(again.resolved).toEqual([]);
+  expect(again.paused()).toBe(true);
+
+  comeBack();
+  backoffs.shift()!();
+  await waitFor(() => !again.paused(), { intervalMs: 1, what: 'A resumed after the second backoff' });
+  const afterResume = fakeBatch(refetch(onA, a.resolved), 0);
+  await consume(afterResume);
+
+  expect(afterResume.resolved).toEqual(['2']);
+  expect(afterResume.pauses()).toBe(0);
+  expect(db.effects.filter((e) => e === 'charged order-1')).toHaveLength(1);
+  expect(db.effects.filter((e) => e === 'charged order-2')).toHaveLength(1);
+  expect(logs.filter((l) => l.includes('decode failed; retrying'))).toHaveLength(2);
+  expect(backoffs).toHaveLength(0);
+});
