@@ -86,3 +86,50 @@ test('given the registry down, when partition A meets a schema nobody cached, th
   expect(logs.filter((l) => l.includes('decode failed; retrying'))).toHaveLength(2);
   expect(backoffs).toHaveLength(0);
 });
+
+test('given a registry slow to answer, when partition A meets a schema nobody cached, then the batch does not wait for the lookup: A is paused until the schema is found, with no backoff', async () => {
+  const db = new FakeDatabase();
+  let answer: () => void = () => undefined;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  let learned = false;
+  const codec: Codec = {
+    ...fakeCodec,
+    decodeCached: (value) =>
+      JSON.parse(String(value)).newSchema && !learned ? undefined : fakeCodec.decodeCached(value),
+    decode: async (value) => {
+      await answered; // the lookup takes as long as the test says
+      learned = true;
+      return fakeCodec.decode(value);
+    },
+  };
+  const backoffs: number[] = [];
+  const { consume } = runnerOver(
+    db,
+    {
+      OrderCreated: async (e: OrderCreated, ctx: HandlerContext) => db.write(ctx.tx, `charged ${e.orderId}`),
+    },
+    undefined,
+    async (attempt) => {
+      backoffs.push(attempt);
+      return true;
+    },
+    undefined,
+    codec,
+  );
+  const onA = [orderCreated(0), withNewSchema(1), orderCreated(2)];
+  const a = fakeBatch(onA, 0);
+  const b = fakeBatch([orderCreated(10)], 1);
+
+  await Promise.all([consume(a), consume(b)]); // returns although the lookup has not answered
+
+  expect(a.resolved).toEqual(['0']);
+  expect(a.paused()).toBe(true);
+  expect(b.resolved).toEqual(['10']);
+  answer();
+  await waitFor(() => !a.paused(), { intervalMs: 1, what: 'A resumed once the schema was found' });
+  expect(backoffs).toEqual([]);
+  const afterResume = fakeBatch(refetch(onA, a.resolved), 0);
+  await consume(afterResume);
+  expect(afterResume.resolved).toEqual(['2']);
+  expect(db.effects.filter((e) => e === 'charged order-1')).toHaveLength(1);
+});

@@ -1,6 +1,7 @@
 // Holding one partition (rule 3, for decoding): a message whose writer schema cannot be fetched
-// (the registry is unreachable) stops its partition's batch there, and only that partition is
-// paused; it is resumed after a backoff. kafkajs fetches a batch's partitions together and the
+// (the registry is unreachable, or slow to answer) stops its partition's batch there, and only
+// that partition is paused; it is resumed once a lookup still running has found the schema, or
+// after a backoff. kafkajs fetches a batch's partitions together and the
 // next batches only once all in hand are done, so waiting inside the batch, as a chunk's retry
 // does, would hold up every partition the consumer reads; a paused partition is left out of
 // the fetches instead, and the others flow. Nothing at or past the held message is resolved,
@@ -14,8 +15,11 @@ import { noteRetry } from './retry';
 import type { Backoff, PartitionBatch } from './types';
 
 export interface PartitionHolds {
-  /** Pauses the batch's partition, held at `offset` because of `err`, and resumes it after a backoff. */
-  hold(batch: PartitionBatch, offset: string, err: unknown): void;
+  /**
+   * Pauses the batch's partition, held at `offset` because of `err`, and resumes it after a
+   * backoff, or as soon as `lookup` (a lookup still running) has found the schema.
+   */
+  hold(batch: PartitionBatch, offset: string, err: unknown, lookup?: Promise<boolean>): void;
 }
 
 export function partitionHolds(deps: {
@@ -30,7 +34,7 @@ export function partitionHolds(deps: {
   const held = new Map<string, { offset: string; attempt: number }>();
 
   return {
-    hold(batch, offset, err) {
+    hold(batch, offset, err, lookup) {
       const { topic, partition } = batch;
       const key = `${topic}|${partition}`;
       const last = held.get(key);
@@ -38,11 +42,14 @@ export function partitionHolds(deps: {
       held.set(key, { offset, attempt });
       noteRetry(logger, metrics, 'decode', err, attempt, { topic, partition, offset });
       const resume = batch.pause();
-      void backoff(attempt, signal)
-        .catch(() => !signal.aborted) // a backoff that fails must not leave the partition paused
-        .then((waited) => {
-          if (waited) resume();
-        });
+      void (async () => {
+        const found = (await lookup) === true;
+        const waited = found
+          ? !signal.aborted
+          : // a backoff that fails must not leave the partition paused
+            await backoff(attempt, signal).catch(() => !signal.aborted);
+        if (waited) resume();
+      })();
     },
   };
 }

@@ -25,6 +25,8 @@ import type {
 } from './types';
 
 const CHUNK_SIZE = 500;
+/** A healthy registry answers a schema lookup well within this; beyond it only the partition waits. */
+const LOOKUP_WAIT_MS = 250;
 
 export interface RunnerOptions {
   service: string;
@@ -44,6 +46,8 @@ export interface RunnerOptions {
   metrics: Metrics;
   /** The service's tracing: a span per handled message when on. */
   tracing: Tracing;
+  /** How long a batch waits for a schema lookup before its partition is held instead (250 ms). */
+  lookupWaitMs?: number;
 }
 
 export function createRunner(options: RunnerOptions) {
@@ -57,6 +61,7 @@ export function createRunner(options: RunnerOptions) {
     handledTypes: Object.keys(options.handlers) as EventName[],
     deadLetters: dlq,
     tracing: options.tracing,
+    lookupWaitMs: options.lookupWaitMs ?? LOOKUP_WAIT_MS,
   });
   const holds = partitionHolds({ backoff: options.backoff, signal, logger, metrics });
   const handleChunk = retryPolicy({ ...dispatcher(options), deadLetters: dlq, pause, logger, metrics });
@@ -98,7 +103,7 @@ export function createRunner(options: RunnerOptions) {
         }
         if (decoded && 'unavailable' in decoded) {
           // Held here: the chunk before it still commits below, nothing from here on does.
-          holds.hold(batch, message.offset, decoded.cause);
+          holds.hold(batch, message.offset, decoded.cause, decoded.lookup);
           break;
         }
         if (decoded) chunk.push(decoded);
