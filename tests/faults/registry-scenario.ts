@@ -68,20 +68,23 @@ export const REGISTRY_SCENARIO: Scenario = {
     const decodeRetries = () => counter(billing.url, 'orderflow_retries_total', 'event_type="decode"');
     const retriesAtHold = await decodeRetries();
     // Counted over several of billing's retries of the held message: the outage went on meanwhile.
-    await waitFor(
-      async () =>
-        (await decodeRetries()) >= retriesAtHold + RETRIES_WHILE_HELD &&
-        (await scalar(fleet, terminal)) >= atHold + WHILE_HELD,
-      {
-        timeoutMs: 60_000,
-        what: `${WHILE_HELD} orders to finish while billing and orders hold the refund's partition for the registry`,
-      },
-    );
-    held.finished = (await scalar(fleet, terminal)) - atHold;
-    held.decodeRetries = (await decodeRetries()) - retriesAtHold;
-    log(
-      `${held.finished} orders finished in ${((Date.now() - heldAt) / 1000).toFixed(1)} s while the refund's partition was held; billing retried decoding it ${held.decodeRetries} more times meanwhile`,
-    );
+    try {
+      await waitFor(
+        async () =>
+          (await decodeRetries()) >= retriesAtHold + RETRIES_WHILE_HELD &&
+          (await scalar(fleet, terminal)) >= atHold + WHILE_HELD,
+        {
+          timeoutMs: 60_000,
+          what: `${WHILE_HELD} orders to finish while billing and orders hold the refund's partition for the registry`,
+        },
+      );
+    } finally {
+      held.finished = (await scalar(fleet, terminal)) - atHold;
+      held.decodeRetries = (await decodeRetries()) - retriesAtHold;
+      log(
+        `${held.finished} orders finished in ${((Date.now() - heldAt) / 1000).toFixed(1)} s while the refund's partition was held; billing retried decoding it ${held.decodeRetries} more times meanwhile`,
+      );
+    }
   },
   async heal(fleet) {
     await fleet.stack.start('registry');
