@@ -1,8 +1,16 @@
 // Rule 3, for decoding: a message whose writer schema cannot be fetched (registry unreachable)
 // holds up only its own partition. Its batch stops there, offsets are resolved only before it,
 // that partition alone is paused, and it is resumed after the backoff; other partitions go on.
-import { UnavailableError, type OrderCreated } from '@orderflow/shared';
+import { Writable } from 'node:stream';
+import {
+  createLogger,
+  createMetrics,
+  UnavailableError,
+  waitBackoff,
+  type OrderCreated,
+} from '@orderflow/shared';
 import type { Codec, HandlerContext, RawMessage } from '@orderflow/shared/consumer';
+import { partitionHolds } from '@orderflow/shared/consumer/hold';
 import { waitFor } from '../support/wait';
 import { FakeDatabase, fakeBatch, fakeCodec, orderCreated, runnerOver } from './fakes';
 
@@ -132,4 +140,27 @@ test('given a registry slow to answer, when partition A meets a schema nobody ca
   await consume(afterResume);
   expect(afterResume.resolved).toEqual(['2']);
   expect(db.effects.filter((e) => e === 'charged order-1')).toHaveLength(1);
+});
+
+test('given a partition held for its backoff, when the consumer stops, then the backoff timer is cleared at once and the partition is not resumed', async () => {
+  const stopping = new AbortController();
+  let backoffOver: Promise<boolean> | undefined;
+  const holds = partitionHolds({
+    // A long backoff (2.5 to 5 s), waited as the consumer waits it.
+    backoff: (_attempt, signal) => (backoffOver = waitBackoff(10, signal)),
+    signal: stopping.signal,
+    logger: createLogger({ service: 'test', destination: new Writable({ write: (_c, _e, done) => done() }) }),
+    metrics: createMetrics('test'),
+  });
+  const a = fakeBatch([withNewSchema(1)], 0);
+
+  holds.hold(a, '1', new UnavailableError('schema registry unreachable'));
+  await waitFor(() => backoffOver !== undefined, { intervalMs: 1, what: 'the backoff to start' });
+  stopping.abort();
+  const stoppedAt = Date.now();
+
+  expect(await backoffOver).toBe(false);
+  expect(Date.now() - stoppedAt).toBeLessThan(1_000);
+  await new Promise(setImmediate); // the hold's own continuation runs after the backoff's answer
+  expect(a.paused()).toBe(true);
 });
