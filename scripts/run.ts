@@ -1,6 +1,8 @@
 // Runs the whole platform on this machine.
-//   npm start     stack (if not up), topics, schemas, then the five services in the
-//                 foreground with prefixed, readable logs; Ctrl-C stops everything.
+//   npm start     stack (if not up), topics, ACLs (a stack with ORDERFLOW_KAFKA_ACLS=true), schemas,
+//                 then the five services, each as its own Kafka principal on such a stack
+//                 (service-env.ts), in the foreground with prefixed, readable logs; Ctrl-C stops
+//                 everything.
 //   npm run up    the same in the background; returns when every service is ready.
 //   npm run down  stops the services that `up` started (the stack keeps running).
 // Several instances of a service: `--instances billing=2,inventory=2` or ORDERFLOW_INSTANCES
@@ -12,11 +14,10 @@ import { createInterface } from 'node:readline';
 import { setTimeout as pause } from 'node:timers/promises';
 import { prettyFactory } from 'pino-pretty';
 import { DEFAULT_PORTS, serviceCommand, type ServiceName } from '../services/shared/src';
-import { localAuthEnv, spawnIssuer, tokenHelp } from './auth/local';
+import { spawnIssuer, tokenHelp } from './auth/local';
 import { ensureBuilt } from './build';
 import { instancesArgument, parseInstances, planInstances, type Instance } from './instances';
-import { withStackBrokers } from './stack/brokers';
-import { zipkinExportEnv } from './stack/zipkin';
+import { prepareSteps, serviceEnv, type PrepareStep } from './service-env';
 
 const ROOT = join(__dirname, '..');
 const STATE_DIR = join(ROOT, '.stack');
@@ -24,20 +25,23 @@ const PIDS_FILE = join(STATE_DIR, 'services.json');
 const LOG_DIR = join(STATE_DIR, 'logs');
 const READY_TIMEOUT_MS = 120_000;
 
-function npmRun(script: string): void {
-  console.log(`\n▶ npm run ${script}`);
-  const result = spawnSync('npm', ['run', '--silent', script], { cwd: ROOT, stdio: 'inherit' });
+function npmRun({ script, args, env }: PrepareStep): void {
+  const command = [script, ...(args.length > 0 ? ['--', ...args] : [])];
+  console.log(`\n▶ npm run ${command.join(' ')}`);
+  const result = spawnSync('npm', ['run', '--silent', ...command], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
   if (result.status !== 0) {
-    console.error(`✗ npm run ${script} failed (exit ${result.status}); nothing was started.`);
+    console.error(`✗ npm run ${command.join(' ')} failed (exit ${result.status}); nothing was started.`);
     process.exit(1);
   }
 }
 
 function prepare(): void {
   ensureBuilt((line) => console.log(`\n▶ ${line}`));
-  npmRun('stack:up');
-  npmRun('topics:create');
-  npmRun('register-schemas');
+  for (const step of prepareSteps()) npmRun(step);
 }
 
 function portOf(service: ServiceName): number {
@@ -52,8 +56,7 @@ function instances(): Instance[] {
 function spawnService(instance: Instance, stdio: 'pipe' | number, detached: boolean): ChildProcess {
   return spawn(process.execPath, serviceCommand(instance.service), {
     cwd: ROOT,
-    // After `stack:up -- --tracing`, spans go to the stack's Zipkin with nothing more to set.
-    env: { ...localAuthEnv(), ...withStackBrokers(), ...zipkinExportEnv(), PORT: String(instance.port) },
+    env: serviceEnv(instance),
     stdio: ['ignore', stdio, stdio],
     detached,
   });

@@ -23,3 +23,42 @@ export function serviceUser(adminPassword: string, service: ServiceName): KafkaU
 export function stackUsers(admin: KafkaUser, acls: boolean): KafkaUser[] {
   return acls ? [admin, ...SERVICE_NAMES.map((s) => serviceUser(admin.password, s))] : [admin];
 }
+
+/** What the local stack's settings say about its broker's logins (settings.ts `KafkaSettings`). */
+interface StackKafka {
+  sasl?: { mechanism: string; username: string; password: string };
+  acls?: boolean;
+}
+
+/**
+ * The KAFKA_SASL_* one service runs with on the local stack (npm start, npm run up): on a broker
+ * that authorizes by ACLs, the service's own SCRAM user, so it is refused what its ACLs do not
+ * allow, whatever login (the admin's, for topics:create) the shell holds; else nothing, and the
+ * shell's settings stand.
+ */
+export function serviceKafkaLogin(kafka: StackKafka, service: ServiceName): Record<string, string> {
+  if (!kafka.acls || !kafka.sasl) return {};
+  const { username, password } = serviceUser(kafka.sasl.password, service);
+  return {
+    KAFKA_SASL_MECHANISM: kafka.sasl.mechanism,
+    KAFKA_SASL_USERNAME: username,
+    KAFKA_SASL_PASSWORD: password,
+    // A NAME_FILE the shell names would win over the value (env-reader.ts).
+    KAFKA_SASL_MECHANISM_FILE: '',
+    KAFKA_SASL_USERNAME_FILE: '',
+    KAFKA_SASL_PASSWORD_FILE: '',
+  };
+}
+
+/**
+ * The admin's KAFKA_SASL_* for the commands that prepare the local stack (topics:create,
+ * kafka:acls --apply) when its broker takes only SASL logins and the shell names none.
+ */
+export function adminKafkaLogin(kafka: StackKafka, env: NodeJS.ProcessEnv): Record<string, string> {
+  if (!kafka.sasl || env.KAFKA_SASL_MECHANISM || env.KAFKA_SASL_MECHANISM_FILE) return {};
+  return {
+    KAFKA_SASL_MECHANISM: kafka.sasl.mechanism,
+    KAFKA_SASL_USERNAME: kafka.sasl.username,
+    KAFKA_SASL_PASSWORD: kafka.sasl.password,
+  };
+}

@@ -1,5 +1,5 @@
 // The relay sends committed rows handed over in memory and deletes them by id without reading the
-// table; it reads the table, in id order, at start and after a failed send until nothing is left.
+// table; it reads the table, in id order, at start and after any failed pass until nothing is left.
 import type { ProducerBatch } from 'kafkajs';
 import {
   OutboxRelay,
@@ -9,6 +9,7 @@ import {
   type Db,
   type OutboxRow,
 } from '@orderflow/shared';
+import { waitFor } from '../support/wait';
 
 const row = (id: number): OutboxRow => ({
   id: String(id),
@@ -113,4 +114,33 @@ test('given a send from memory that failed, then the next batches come from the 
 
   expect(sent).toEqual([['order-6', 'order-7', 'order-8'], ['order-9']]);
   expect(statements).toEqual(['take from table', 'take from table', 'delete 9']);
+});
+
+test('given a sweep for old rows that failed (database gone), when the relay retries, then it drains the whole table before it counts as recovered', async () => {
+  const reads: string[] = [];
+  let failed = false;
+  const db = {
+    async tx<T>(work: (tx: unknown) => Promise<T>): Promise<T> {
+      return work({
+        async query(sql: string, params?: unknown[]) {
+          // A sweep takes only rows older than its grace period; a drain takes every row.
+          const sweep = params ? params[1] !== null : sql.includes('created_at <');
+          if (sweep && !failed) {
+            failed = true;
+            reads.push('sweep failed');
+            throw new Error('database gone');
+          }
+          reads.push(sweep ? 'sweep' : 'drain');
+          return { rows: [] };
+        },
+      });
+    },
+  } as unknown as Db;
+  const { relay } = relayOver(db);
+
+  relay.start(); // drains the table, then sweeps it once a second
+  await waitFor(() => reads.length >= 3, { timeoutMs: 10_000, what: 'the read after the failed sweep' });
+  await relay.stop();
+
+  expect(reads.slice(0, 3)).toEqual(['drain', 'sweep failed', 'drain']);
 });

@@ -1,12 +1,23 @@
 // Database round trips per chunk, counted on the real PostgreSQL: the inbox claim travels with
 // BEGIN and the outbox rows with COMMIT, so a chunk costs its handlers' statements plus two,
 // and the guarantees hold: inbox and effects in one transaction, duplicates skipped, a row the
-// commit refuses rolls the chunk back, and the one bad message goes to the DLQ alone.
+// commit refuses rolls the chunk back, and the one bad message goes to the DLQ alone. The
+// relay's read of the outbox table costs two as well: BEGIN travels with the statement that
+// takes the rows, then COMMIT.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
-import { createDb, createLogger, REPO_ROOT, type Db, type Tx } from '@orderflow/shared';
+import {
+  OutboxRelay,
+  TRACING_OFF,
+  createDb,
+  createLogger,
+  createMetrics,
+  REPO_ROOT,
+  type Db,
+  type Tx,
+} from '@orderflow/shared';
 import {
   appendToOutbox,
   eventMessage,
@@ -17,6 +28,7 @@ import { postgresInbox } from '../../services/shared/src/consumer/inbox';
 import type { BatchHandler, Handlers } from '@orderflow/shared/consumer';
 import { arrayLiteral, integerArrayLiteral } from '../../services/shared/src/sql-literals';
 import { stackEnv } from '../support/platform';
+import { waitFor } from '../support/wait';
 import { FakeDatabase, fakeBatch, fakeCodec, orderCreated, runnerOver } from './fakes';
 
 const schema = `t${randomBytes(4).toString('hex')}_roundtrips`;
@@ -131,4 +143,61 @@ test('given values with quotes, backslashes, commas, braces and NULL-like text, 
   const { rows } = await db.query<{ v: string }>(`SELECT unnest(${arrayLiteral(values, 'text')}) AS v`);
   expect(rows.map((r) => r.v)).toEqual(values);
   expect(() => integerArrayLiteral(['12', '1; DROP TABLE inbox'], 'bigint')).toThrow('not an integer');
+});
+
+test('given rows in the outbox table, when the relay drains it, then each pass costs two round trips (BEGIN with the take, then COMMIT) and the rows go out in id order', async () => {
+  await db.query('DELETE FROM outbox');
+  const transaction = publishingTransactions(db, { publish: () => undefined }); // rows left to the table
+  const events = [randomUUID(), randomUUID(), randomUUID()].map((eventId) => ({
+    eventId,
+    orderId: `order-${eventId}`,
+  }));
+  await transaction((tx) =>
+    appendToOutbox(
+      tx,
+      events.map((e) => eventMessage(fakeCodec, '', 'OrderCreated', e as never, {})),
+    ),
+  );
+  const published: string[] = [];
+  const relay = new OutboxRelay({
+    db,
+    producer: {
+      async sendBatch({ topicMessages = [] }) {
+        published.push(...topicMessages.flatMap((t) => t.messages.map((m) => String(m.key))));
+        return [];
+      },
+    },
+    logger: silent(),
+    metrics: createMetrics('test'),
+    tracing: TRACING_OFF,
+    sweepGraceMs: 0,
+  });
+
+  sent.length = 0;
+  expect(await relay.publishBatch()).toBe(3);
+  expect(sent).toHaveLength(2);
+  expect(sent[0]).toMatch(/^BEGIN; SET LOCAL synchronous_commit = off; DELETE FROM outbox/);
+  expect(sent[1]).toBe('COMMIT');
+  expect(published).toEqual(events.map((e) => `order-${e.eventId}`));
+  expect(await count('outbox')).toBe(0);
+
+  sent.length = 0;
+  expect(await relay.publishBatch()).toBe(0); // the table is empty: the drain ends
+  expect(sent).toHaveLength(2);
+
+  // The once-a-second sweep is the same statement with an age filter, its grace as a literal.
+  relay.start();
+  const late = randomUUID();
+  await transaction((tx) =>
+    appendToOutbox(tx, [
+      eventMessage(fakeCodec, '', 'OrderCreated', { eventId: late, orderId: `order-${late}` } as never, {}),
+    ]),
+  );
+  await waitFor(() => published.includes(`order-${late}`), { timeoutMs: 10_000, what: 'the sweep' });
+  await relay.stop();
+  const sweep = sent.findIndex((s) =>
+    /^BEGIN; SET LOCAL synchronous_commit = off; DELETE FROM outbox .*make_interval\(secs => 0\)/s.test(s),
+  );
+  expect(sweep).toBeGreaterThanOrEqual(0);
+  expect(sent[sweep + 1]).toBe('COMMIT');
 });

@@ -1,14 +1,22 @@
 // Kafka least privilege on a broker of this test's own that authorizes every request by its ACLs
 // (KRaft's StandardAuthorizer, deny unless allowed): the ACLs come from `npm run kafka:acls -- --apply`
-// run as the admin, the saga runs with each service logged in as its own SCRAM principal, and the
-// shipping principal cannot publish on billing's topic.
+// run as the admin, the saga runs with each service logged in as its own SCRAM principal (the login
+// `npm start` gives it, scripts/service-env.ts), the shipping principal cannot publish on billing's
+// topic, and `--prune` deletes exactly the services' ACLs the table no longer implies.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Kafka } from 'kafkajs';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ResourcePatternTypes,
+  type AclEntry,
+  type Kafka,
+} from 'kafkajs';
 import { SERVICE_NAMES, createLogger, createKafka, createProducer, type Env } from '@orderflow/shared';
-import { serviceUser } from '../../scripts/stack/principals';
+import { serviceKafkaLogin, serviceUser } from '../../scripts/stack/principals';
 import { ROOT } from '../../scripts/stack/settings';
 import { startOwnStack, type OwnStack } from '../support/own-stack';
 import { postJson, startPlatform, waitForStatus, type Platform } from '../support/platform';
@@ -38,11 +46,11 @@ afterAll(async () => {
   await stack?.destroy();
 });
 
-/** `npm run kafka:acls -- --apply` as the admin, under this run's prefix; its last lines. */
-async function applyAcls(): Promise<string> {
+/** `npm run kafka:acls -- --apply` as the admin, under this run's prefix; its output. */
+async function applyAcls(...flags: string[]): Promise<string> {
   const { stdout } = await run(
     join(ROOT, 'node_modules', '.bin', 'tsx'),
-    ['scripts/kafka-acls.ts', '--apply'],
+    ['scripts/kafka-acls.ts', '--apply', ...flags],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH, ...adminEnv, TOPIC_PREFIX: platform.prefix, LOG_LEVEL: 'warn' },
@@ -69,8 +77,7 @@ test('kafka:acls --apply creates the ACLs of every service, and applying them ag
 
 test('the saga reaches SHIPPED with every service logged in as its own principal', async () => {
   for (const service of SERVICE_NAMES) {
-    const { username, password } = serviceUser(admin.password, service);
-    await platform.startService(service, { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password });
+    await platform.startService(service, serviceKafkaLogin(stack.settings.kafka, service));
   }
   const orderId = `acl-${randomBytes(4).toString('hex')}`;
   const placed = await postJson(`${platform.url('orders')}/orders`, {
@@ -105,6 +112,51 @@ test('the shipping principal is refused when it writes billing.events (TOPIC_AUT
     await producer.disconnect();
   }
   expect(await offsets()).toEqual(before);
+});
+
+test('kafka:acls --apply --prune deletes, and prints, the services’ ACLs the table no longer implies, and nothing else', async () => {
+  const read = (principal: string, resourceName: string): AclEntry => ({
+    principal,
+    host: '*',
+    resourceType: AclResourceTypes.TOPIC,
+    resourceName,
+    resourcePatternType: ResourcePatternTypes.LITERAL,
+    operation: AclOperationTypes.READ,
+    permissionType: AclPermissionTypes.ALLOW,
+  });
+  const stale = read('User:orderflow-billing', `${platform.prefix}shipping.events`); // an input billing does not read
+  const others = [
+    read('User:someone-else', `${platform.prefix}shipping.events`),
+    read('User:orderflow-billing', `other-${platform.prefix}shipping.events`), // another prefix's
+  ];
+  const kafkaAdmin = platform.kafka.admin();
+  await kafkaAdmin.connect();
+  try {
+    await kafkaAdmin.createAcls({ acl: [stale, ...others] });
+
+    const output = await applyAcls('--prune');
+
+    expect(output).toMatch(
+      new RegExp(
+        `^  deleted  User:orderflow-billing +topic +${platform.prefix}shipping\\.events +READ$`,
+        'm',
+      ),
+    );
+    expect(output).toMatch(/^0 created, 65 already present\n1 deleted/m);
+    const { resources } = await kafkaAdmin.describeAcls({
+      resourceType: AclResourceTypes.TOPIC,
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+      operation: AclOperationTypes.READ,
+      permissionType: AclPermissionTypes.ALLOW,
+    });
+    const held = resources.flatMap((r) => r.acls.map((a) => `${a.principal} ${r.resourceName}`));
+    expect(held).not.toContain(`${stale.principal} ${stale.resourceName}`);
+    for (const other of others) expect(held).toContain(`${other.principal} ${other.resourceName}`);
+    expect(await applyAcls('--prune')).toMatch(/^0 created, 65 already present\n0 deleted/m);
+  } finally {
+    await kafkaAdmin.deleteAcls({ filters: others }).catch(() => undefined);
+    await kafkaAdmin.disconnect();
+  }
 });
 
 /** The kafkajs error types of an error and of every error it wraps. */

@@ -3,6 +3,7 @@ import {
   SERVICES,
   SERVICE_NAMES,
   aclLines,
+  aclsToPrune,
   platformAcls,
   servicePrincipal,
   serviceTopics,
@@ -72,4 +73,32 @@ test('every topic a service touches at startup is one its ACLs let it describe, 
 test('applying the same list twice adds nothing: each ACL is listed once', () => {
   const keys = platformAcls().map((acl) => JSON.stringify(acl));
   expect(new Set(keys).size).toBe(keys.length);
+});
+
+test('given a held ACL the table no longer implies, prune deletes it, and nothing of other principals, other prefixes or unknown resources', () => {
+  const wanted = platformAcls('p-');
+  const acl = (
+    principal: string,
+    resourceName: string,
+    operation: KafkaAcl['operation'] = 'READ',
+  ): KafkaAcl => ({
+    principal,
+    resourceType: 'TOPIC',
+    resourceName,
+    operation,
+  });
+  const billing = servicePrincipal('billing');
+  const stale = [
+    acl(billing, 'p-shipping.events'), // an input billing no longer reads
+    acl(servicePrincipal('shipping'), 'p-billing.events', 'WRITE'), // a write the table never gave
+  ];
+  const leftAlone = [
+    acl(billing, 'q-shipping.events'), // another TOPIC_PREFIX's deployment on the same cluster
+    acl('User:someone-else', 'p-shipping.events'), // not a service's principal
+    acl('User:orderflow', 'p-billing.events', 'WRITE'), // the admin's
+    acl(billing, 'p-retired.events'), // a topic the table does not know: left for a person to judge
+  ];
+
+  expect(aclsToPrune([...wanted, ...stale, ...leftAlone], wanted)).toEqual(stale);
+  expect(aclsToPrune(wanted, wanted)).toEqual([]);
 });

@@ -1,6 +1,7 @@
 // Applies Kafka ACLs (acls.ts) through the admin API: asks the cluster which it holds already and
-// creates only the others, so applying twice changes nothing. Needs a principal allowed to alter
-// the cluster's ACLs (a super user).
+// creates only the others, so applying twice changes nothing; with `prune`, also deletes those of
+// the same principals on the same resources that the list no longer holds (acls.ts aclsToPrune).
+// Needs a principal allowed to alter the cluster's ACLs (a super user).
 import {
   AclOperationTypes,
   AclPermissionTypes,
@@ -9,26 +10,34 @@ import {
   type AclEntry,
   type Kafka,
 } from 'kafkajs';
-import type { KafkaAcl } from './acls';
+import { aclKey as keyOf, aclsToPrune, type KafkaAcl } from './acls';
 
 export interface AclsApplied {
   created: KafkaAcl[];
   present: KafkaAcl[];
+  /** Deleted with `prune`: held, of the list's principals and resources, but not in the list. */
+  deleted: KafkaAcl[];
 }
 
 const ANY_HOST = '*';
-const keyOf = (acl: KafkaAcl): string =>
-  [acl.principal, acl.resourceType, acl.resourceName, acl.operation].join('\u0000');
 
-export async function applyAcls(kafka: Kafka, acls: readonly KafkaAcl[]): Promise<AclsApplied> {
+export async function applyAcls(
+  kafka: Kafka,
+  acls: readonly KafkaAcl[],
+  { prune = false }: { prune?: boolean } = {},
+): Promise<AclsApplied> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const held = new Set((await literalAllows(admin)).map(keyOf));
+    const allows = await literalAllows(admin);
+    const held = new Set(allows.map(keyOf));
     const wanted = [...new Map(acls.map((acl) => [keyOf(acl), acl])).values()];
     const created = wanted.filter((acl) => !held.has(keyOf(acl)));
     if (created.length > 0) await admin.createAcls({ acl: created.map(toEntry) });
-    return { created, present: wanted.filter((acl) => held.has(keyOf(acl))) };
+    const deleted = prune ? aclsToPrune(allows, wanted) : [];
+    // Each filter names one rule exactly (principal, host, resource, operation, permission).
+    if (deleted.length > 0) await admin.deleteAcls({ filters: deleted.map(toEntry) });
+    return { created, present: wanted.filter((acl) => held.has(keyOf(acl))), deleted };
   } finally {
     await admin.disconnect();
   }

@@ -1,6 +1,7 @@
 // Kafka least privilege, derived from the services table: each service logs in as a principal of
 // its own and may write only its topic and its DLQ, read only the topics it consumes, and join only
-// its own consumer group. `npm run kafka:acls` prints these and applies them (acl-admin.ts).
+// its own consumer group. `npm run kafka:acls` prints these and applies them (acl-admin.ts), and
+// with `--prune` deletes those of the services' principals that the table no longer implies.
 //
 // What is not granted, and why it is not needed:
 // - IDEMPOTENT_WRITE on the cluster: the outbox relay's producer is idempotent, not transactional;
@@ -74,5 +75,24 @@ export function aclLines(acls: readonly KafkaAcl[]): string[] {
       acl.resourceName.padEnd(names),
       operations.join(','),
     ].join('  '),
+  );
+}
+
+/** Tells ACLs apart: the same principal, resource and operation are the same rule. */
+export const aclKey = (acl: KafkaAcl): string =>
+  [acl.principal, acl.resourceType, acl.resourceName, acl.operation].join('\u0000');
+
+/**
+ * The ACLs among `held` that `wanted` no longer implies, to delete: only those of the principals
+ * `wanted` names and on the topics and groups it names, so another TOPIC_PREFIX's resources, other
+ * principals and everything on resources the table does not know are left alone.
+ */
+export function aclsToPrune(held: readonly KafkaAcl[], wanted: readonly KafkaAcl[]): KafkaAcl[] {
+  const resourceOf = (acl: KafkaAcl) => `${acl.resourceType}\u0000${acl.resourceName}`;
+  const principals = new Set(wanted.map((acl) => acl.principal));
+  const resources = new Set(wanted.map(resourceOf));
+  const kept = new Set(wanted.map(aclKey));
+  return held.filter(
+    (acl) => principals.has(acl.principal) && resources.has(resourceOf(acl)) && !kept.has(aclKey(acl)),
   );
 }

@@ -5,9 +5,9 @@
 // Rows come two ways. Right after a publishing transaction commits, its rows are handed over in
 // memory and sent in commit order, then deleted by id: no read of the table, no transaction.
 // The table itself is read (in id order, so each key's events keep their order) when the relay
-// starts, after any failed send until nothing is left, and every second for rows older than a
-// grace period that no relay holds in memory: a crashed instance's, or ones written outside a
-// publishing transaction.
+// starts, after any failed pass (a send or the database) until nothing is left, and every second
+// for rows older than a grace period that no relay holds in memory: a crashed instance's, or
+// ones written outside a publishing transaction.
 import type { Span } from '@opentelemetry/api';
 import type { Message, RecordMetadata } from 'kafkajs';
 import { partitionOf } from './kafka';
@@ -42,7 +42,7 @@ export class OutboxRelay {
   private failing: Error | undefined;
   /** Committed rows handed over in memory, in commit order. */
   private queue: OutboxRow[] = [];
-  /** The table holds rows to publish before any from memory: at start and after a failed send. */
+  /** The table holds rows to publish before any from memory: at start and after a failed pass. */
   private drainTable = true;
   private sweptAt = 0;
   /** The delete of the last rows sent from memory, overlapping the next send. */
@@ -88,7 +88,7 @@ export class OutboxRelay {
     try {
       await this.send(rows);
     } catch (err) {
-      this.drainTable = true;
+      this.drainTable = true; // the rows just taken from memory are still in the table
       throw err;
     }
     this.deleteSent(rows);
@@ -106,18 +106,23 @@ export class OutboxRelay {
   /**
    * Takes rows from the table (only those older than `olderThanMs` if given) and deletes them in
    * the transaction that sends them. That commit need not wait for the disk: if it is lost, the
-   * rows come back and are published again, as after a crash between send and commit.
+   * rows come back and are published again, as after a crash between send and commit. The
+   * statement takes no parameters, so BEGIN travels with it (db.ts): two round trips a pass.
    */
   private async publishFromTable(olderThanMs?: number): Promise<number> {
     await this.deleting; // rows already sent from memory are not sent twice
+    if (olderThanMs !== undefined && !Number.isFinite(olderThanMs))
+      throw new Error(`not a grace period: ${olderThanMs} ms`);
+    const old =
+      olderThanMs === undefined
+        ? ''
+        : `WHERE created_at < now() - make_interval(secs => ${olderThanMs / 1000})`;
     return this.options.db.tx(
       async (tx) => {
         const { rows } = await tx.query<OutboxRow>(
           `DELETE FROM outbox WHERE id IN (
-             SELECT id FROM outbox WHERE $2::float8 IS NULL OR created_at < now() - make_interval(secs => $2)
-             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+             SELECT id FROM outbox ${old} ORDER BY id LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)
            RETURNING id, topic, key, value, headers, event_type`,
-          [BATCH_SIZE, olderThanMs === undefined ? null : olderThanMs / 1000],
         );
         if (rows.length > 0) {
           rows.sort((a, b) => Number(a.id) - Number(b.id)); // RETURNING order is not guaranteed
@@ -193,9 +198,10 @@ export class OutboxRelay {
       } catch (err) {
         failures++;
         this.failing = err as Error;
-        // The next pass reads the table at once: a pass that skips it (nothing in memory, the
-        // sweep not due) must not count as recovered while the database may still be gone.
-        this.sweptAt = 0;
+        // Whatever failed, the next pass drains the table: a pass that skips it (nothing in
+        // memory, the sweep not due) must not count as recovered while the database may still be
+        // gone, and the table holds every row not yet published.
+        this.drainTable = true;
         logger.warn({ err: (err as Error).message, failures }, 'outbox relay could not publish; will retry');
         if (!(await waitBackoff(failures, this.stopping.signal))) break;
         continue;

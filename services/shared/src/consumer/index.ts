@@ -6,9 +6,10 @@
 //     inbox rows (the dedupe record), the handlers' effects and their outgoing events
 //     (outbox) commit together, so a redelivered event changes nothing. The inbox takes one
 //     statement per chunk, sent with BEGIN, and the outbox one, sent with COMMIT (db.ts),
-//     so a chunk costs its handlers' statements plus two round trips; a batch handler takes a run of same-type events at once, so its
-//     effects are a few statements per chunk instead of a few per event. Chunks of
-//     partitions handled concurrently are merged into one transaction while another commits.
+//     so a chunk costs its handlers' statements plus two round trips; a batch handler takes
+//     a run of same-type events at once, so its effects are a few statements per chunk
+//     instead of a few per event. Chunks of partitions handled concurrently are merged into
+//     one transaction while another commits.
 //  3. A transient failure (database, registry or broker unreachable) retries the chunk with
 //     backoff for as long as it lasts; nothing is skipped while infrastructure is down. A
 //     message whose writer schema cannot be fetched is not waited for inside the batch: its
@@ -38,7 +39,10 @@ import type { Codec, Handlers, OutboxWriter, TransactionRunner } from './types';
 export { MAX_ATTEMPTS } from './retry';
 export type * from './types';
 
-/** Partitions handled at once; their small chunks share transactions (see dispatch.ts). The bench's ceiling uses it too. */
+/**
+ * Partitions handled at once; their small chunks share transactions (see dispatch.ts). The bench's
+ * ceiling uses it too.
+ */
 export const PARTITIONS_CONCURRENTLY = 8;
 
 export interface ConsumerOptions {
