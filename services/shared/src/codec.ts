@@ -6,6 +6,7 @@ import { Type } from 'avsc';
 import { PoisonMessageError, UnavailableError, OrderflowError } from './errors';
 import { EVENT_NAMESPACE, EVENT_NAMES, type EventName } from './topics';
 import { avroViolations, refuseInvalid } from './encode-refusal';
+import { UNION_INDEX, directReader, resolvingReader, unionReader, type Reader } from './avro-readers';
 import { avroDecodedValidatorFor, type Validator } from './validation';
 
 const MAGIC_BYTE = 0;
@@ -25,16 +26,6 @@ export interface DecodedEvent<P = unknown> {
   schemaId: number;
   payload: P;
 }
-
-/** Decodes the Avro body of one writer schema id: a record, or (TopicNameStrategy) a union of them. */
-interface Reader {
-  /** What the writer schema is, for messages. */
-  label: string;
-  decode(body: Buffer): { type: EventName; payload: unknown };
-}
-
-/** A union's branch index: Avro writes it as a zig-zag varint long before the branch's value. */
-const UNION_INDEX = Type.forSchema('long');
 
 export interface CodecOptions {
   source: SchemaSource;
@@ -87,7 +78,7 @@ export class EventCodec {
       this.writers.set(event, { id, type, header });
       // A writer's own record id always decodes with its own schema: no registry call needed.
       if (branch !== undefined) continue;
-      const reader = this.directReader(event, type);
+      const reader = directReader(event, type);
       this.readers.set(id, Promise.resolve(reader));
       this.ready.set(id, reader);
     }
@@ -103,7 +94,8 @@ export class EventCodec {
   encode(event: EventName, payload: unknown): Buffer {
     const writer = this.writers.get(event);
     if (!writer) throw new OrderflowError(`this process does not produce ${event}`);
-    refuseInvalid(event, this.beyondAvro.get(event)!.check(payload));
+    const contract = this.beyondAvro.get(event)!;
+    if (!contract(payload)) refuseInvalid(event, contract.check(payload));
     // Straight into the scratch buffer after the header, then one copy of exactly that length.
     const start = writer.header.length;
     let end: number;
@@ -150,7 +142,7 @@ export class EventCodec {
   private read<P>(schemaId: number, reader: Reader, message: Buffer): DecodedEvent<P> {
     let decoded: { type: EventName; payload: unknown };
     try {
-      decoded = reader.decode(message.subarray(HEADER_BYTES));
+      decoded = reader.decode(message, HEADER_BYTES);
     } catch (e) {
       if (e instanceof PoisonMessageError) throw e;
       throw new PoisonMessageError(
@@ -160,8 +152,9 @@ export class EventCodec {
       );
     }
     const { type, payload } = decoded;
-    const violations = this.beyondAvro.get(type)!.check(payload);
-    if (violations.length > 0) {
+    const contract = this.beyondAvro.get(type)!;
+    if (!contract(payload)) {
+      const violations = contract.check(payload);
       const list = violations.map((v) => `${v.path || '/'} ${v.message}`).join('; ');
       throw new PoisonMessageError('INVALID_EVENT', `${type} breaks its contract: ${list}`, {
         details: violations,
@@ -223,7 +216,7 @@ export class EventCodec {
         `schema id ${id} is ${writer.name ?? 'an unnamed schema'}, not an event this service reads`,
       );
     }
-    if (writer.equals(readerType)) return this.directReader(event, readerType);
+    if (writer.equals(readerType)) return directReader(event, readerType);
     let resolver: ReturnType<Type['createResolver']>;
     try {
       resolver = readerType.createResolver(writer);
@@ -234,10 +227,7 @@ export class EventCodec {
         { cause: e },
       );
     }
-    return {
-      label: event,
-      decode: (body) => ({ type: event, payload: readerType.fromBuffer(body, resolver) }),
-    };
+    return resolvingReader(event, readerType, resolver);
   }
 
   /**
@@ -252,20 +242,7 @@ export class EventCodec {
         return e as PoisonMessageError;
       }
     });
-    return {
-      label: `union schema id ${id}`,
-      decode: (body) => {
-        const { value: index, offset } = UNION_INDEX.decode(body, 0) as { value: number; offset: number };
-        const branch = branches[index];
-        if (branch === undefined) throw new Error(`union branch ${index} is out of range`);
-        if (branch instanceof Error) throw branch;
-        return branch.decode(body.subarray(offset));
-      },
-    };
-  }
-
-  private directReader(type: EventName, avro: Type): Reader {
-    return { label: type, decode: (body) => ({ type, payload: avro.fromBuffer(body) }) };
+    return unionReader(`union schema id ${id}`, branches);
   }
 }
 

@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beyondAvro } from './beyond-avro';
+import { quickCheckOf, type Formats, type QuickCheck } from './quick-check';
 import { REPO_ROOT } from './root';
 
 export const SCHEMAS_DIR = join(REPO_ROOT, 'schemas');
@@ -57,12 +58,19 @@ export function validatorOfSchema<T>(schema: object): Validator<T> {
 export function avroDecodedValidatorFor<T>(contract: string | object): Validator<T> {
   const schema = typeof contract === 'string' ? readSchema(contract) : contract;
   const { $id } = schema as { $id?: string };
-  return validatorOf(($id && afterAvro.getSchema($id)) || afterAvro.compile(beyondAvro(schema) as object));
+  const existing = $id ? afterAvro.getSchema($id) : undefined;
+  const kept = beyondAvro(existing ? existing.schema : schema);
+  const validate = existing ?? afterAvro.compile(kept as object);
+  // ajv still names the violations of whatever the quick check refuses.
+  return validatorOf(validate, quickCheckOf(kept, afterAvro.formats as Formats));
 }
 
-function validatorOf<T>(validate: ValidateFunction): Validator<T> {
-  return Object.assign((value: unknown): value is T => validate(value) as boolean, {
-    check: (value: unknown) => (validate(value) ? [] : (validate.errors ?? []).map(toViolation)),
+function validatorOf<T>(validate: ValidateFunction, quick?: QuickCheck): Validator<T> {
+  const valid = quick
+    ? (value: unknown) => quick(value) || (validate(value) as boolean)
+    : (value: unknown) => validate(value) as boolean;
+  return Object.assign(valid as (value: unknown) => value is T, {
+    check: (value: unknown) => (valid(value) ? [] : (validate.errors ?? []).map(toViolation)),
   });
 }
 

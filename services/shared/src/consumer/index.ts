@@ -11,7 +11,10 @@
 //     instead of a few per event. Chunks of partitions handled concurrently are merged into
 //     one transaction while another commits.
 //  3. A transient failure (database, registry or broker unreachable) retries the chunk with
-//     backoff for as long as it lasts; nothing is skipped while infrastructure is down.
+//     backoff for as long as it lasts; nothing is skipped while infrastructure is down. A
+//     message whose writer schema cannot be fetched is not waited for inside the batch: its
+//     partition alone is paused from that message and resumed after the backoff, so the
+//     consumer's other partitions go on meanwhile.
 //  4. Any other failure re-runs the chunk one message at a time, so one bad message cannot
 //     hold the rest back; a message that still fails after MAX_ATTEMPTS goes to the DLQ.
 //  5. Offsets are resolved, and so committed, only after the transaction (or DLQ send) that
@@ -19,9 +22,9 @@
 //     so no batch waits for one. On stop, in-flight work finishes or is abandoned
 //     uncommitted — it will be redelivered and deduplicated — and what is resolved is
 //     committed before the group is left.
-// Where each rule lives: 1 decode.ts and dlq.ts; 2 dispatch.ts and inbox.ts; 3 and 4 retry.ts;
-// 5 runner.ts and commits.ts. This file joins the runner to kafkajs: group membership,
-// subscription, stop.
+// Where each rule lives: 1 decode.ts and dlq.ts; 2 dispatch.ts and inbox.ts; 3 and 4 retry.ts
+// (a held partition: hold.ts); 5 runner.ts and commits.ts. This file joins the runner to
+// kafkajs: group membership, subscription, stop.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { EventProducer } from '../event-producer';
 import type { Logger } from '../logger';
