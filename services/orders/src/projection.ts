@@ -1,6 +1,8 @@
 // The projection of every event into its order's status and history (an append-only event
 // store per order).
 import {
+  arrayLiteral,
+  queryAtCommit,
   type AppContext,
   type BatchHandler,
   type EventName,
@@ -39,6 +41,28 @@ export async function recordEvents(tx: Tx, events: RecordedEvent[]): Promise<Set
     ],
   );
   return new Set(rows.map((r) => r.event_id));
+}
+
+/**
+ * Appends events of orders this transaction created: nothing to learn from the statement, so it
+ * travels with COMMIT (queryAtCommit) and costs no round trip of its own.
+ */
+export async function recordAtCommit(tx: Tx, events: RecordedEvent[]): Promise<void> {
+  const column = (type: string, of: (e: RecordedEvent) => string | null) =>
+    arrayLiteral(events.map(of), type);
+  await queryAtCommit(
+    tx,
+    `INSERT INTO order_events (order_id, event_id, event_type, payload, occurred_at, traceparent)
+     SELECT * FROM unnest(${[
+       column('text', (e) => e.event.orderId),
+       column('uuid', (e) => e.event.eventId),
+       column('text', (e) => e.type),
+       column('jsonb', (e) => JSON.stringify(e.event)),
+       column('timestamptz', (e) => e.event.occurredAt),
+       column('text', (e) => e.traceparent ?? null),
+     ].join(', ')})
+     ON CONFLICT (event_id) DO NOTHING`,
+  );
 }
 
 /** Saga outcomes: the status an order ends in. */

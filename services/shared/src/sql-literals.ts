@@ -5,10 +5,13 @@
 // quoting rules and the array syntax's escaping, or a check of its shape; nothing else is
 // spliced into SQL.
 
-/** An array of `type` (uuid, text, jsonb, ...) holding `values`, each given as its text form. */
-export function arrayLiteral(values: readonly string[], type: string): string {
+/**
+ * An array of `type` (uuid, text, jsonb, ...) holding `values`, each given as its text form, or
+ * null for SQL NULL (written unquoted: a quoted "NULL" is the text).
+ */
+export function arrayLiteral(values: readonly (string | null)[], type: string): string {
   if (!/^[a-z]+$/.test(type)) throw new Error(`not a plain type name: ${type}`);
-  const elements = values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`);
+  const elements = values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, '\\$&')}"`));
   return `${quoted(`{${elements.join(',')}}`)}::${type}[]`;
 }
 
