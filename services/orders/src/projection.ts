@@ -92,7 +92,12 @@ export function projectionHandlers({ metrics }: AppContext): HandlersOf<'orders'
         'SELECT order_id, status, created_at FROM orders WHERE order_id = ANY($1) ORDER BY order_id FOR UPDATE',
         [[...new Set(fresh.map((i) => i.event.orderId))]],
       );
-      const orders = new Map(rows.map((r) => [r.order_id, { ...r, was: r.status }]));
+      const orders = new Map(
+        rows.map((r) => [
+          r.order_id,
+          { order_id: r.order_id, status: r.status, created_at: r.created_at, was: r.status },
+        ]),
+      );
       for (const { type, event, ctx } of fresh) {
         const order = orders.get(event.orderId);
         if (!order) {
