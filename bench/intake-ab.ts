@@ -16,7 +16,7 @@ import { Pool } from 'pg';
 import {
   DEFAULTS,
   SERVICE_NAMES,
-  SERVICE_NODE_FLAGS,
+  serviceNodeFlags,
   ensureTopics,
   groupOf,
   platformTopics,
@@ -35,7 +35,8 @@ import { CHAIN } from './pipelines';
 interface Variant {
   name: string;
   child: string;
-  flags: string[];
+  /** Node's flags of every process; as in production (serviceNodeFlags) when absent. */
+  flags?: string[];
   env: Record<string, string>;
 }
 
@@ -51,7 +52,7 @@ function variants(): Variant[] {
     return {
       name: name!,
       child: join(resolve(dist || 'dist'), 'bench', 'child.js'),
-      flags: flags ? flags.split(' ').filter(Boolean) : SERVICE_NODE_FLAGS,
+      flags: flags ? flags.split(' ').filter(Boolean) : undefined,
       env: Object.fromEntries(
         (env ?? '')
           .split(' ')
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
           ['orderflow', service],
           env,
           `${logDir}/${prefix}${service}.log`,
-          v.flags,
+          v.flags ?? serviceNodeFlags(service),
           true,
           v.child,
         );
