@@ -6,6 +6,17 @@ export const QUICK = argv.has('--quick');
 export const SOAK = argv.has('--soak');
 export const TRACING = argv.has('--tracing');
 
+/** `--compare NAME=VALUE,NAME=VALUE`: environment variables to run orderflow with beside its defaults. */
+export function settingsAfter(list: string[], flag: string): Record<string, string> | undefined {
+  const i = list.indexOf(flag);
+  if (i < 0) return undefined;
+  const pairs = (list[i + 1] ?? '').split(',').map((pair) => /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair));
+  if (pairs.length === 0 || pairs.some((m) => m === null))
+    throw new Error(`${flag} takes NAME=VALUE pairs separated by commas, not ${list[i + 1] ?? 'nothing'}`);
+  return Object.fromEntries(pairs.map((m) => [m![1]!, m![2]!]));
+}
+export const COMPARE = settingsAfter(args, '--compare');
+
 /** The value after `flag`, as positive numbers separated by commas; undefined without the flag. */
 export function numbersAfter(list: string[], flag: string): number[] | undefined {
   const i = list.indexOf(flag);

@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --soak]`: the three pipelines (ceiling, peer, orderflow)
 // measured in turn, round after round, on the same stack, order bodies, partition count and
-// partitions consumed at once. `-- --tracing` measures orderflow alone, tracing off vs on,
-// instead (bench/tracing.ts). Prints progress and a table of medians, writes raw results to
+// partitions consumed at once. `-- --tracing` (tracing off vs on) and `-- --compare NAME=VALUE`
+// (as configured vs with those settings) measure orderflow alone instead (bench/compare.ts). Prints progress and a table of medians, writes raw results to
 // bench/results/ and a chart to docs/. Every load targets 127.0.0.1 and is bounded in count
 // and time. Exits non-zero when an order of the ceiling or orderflow was lost, doubled or (for
 // orderflow) not SHIPPED in its own projection, in any round or in the soak.

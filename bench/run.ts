@@ -12,7 +12,7 @@ import { withStackBrokers } from '../scripts/stack/brokers';
 import { DEFAULTS, PARTITIONS_CONCURRENTLY, STACK_VERSIONS, TOPIC_DEFAULTS } from '@orderflow/shared';
 import { generateIssuerKey, startIssuer } from '../scripts/auth/issuer';
 import { ensureBuilt } from '../scripts/build';
-import { CONFIG, QUICK, SOAK, TRACING } from './config';
+import { COMPARE, CONFIG, QUICK, SOAK, TRACING } from './config';
 import { failuresOf } from './correctness';
 import { Harness } from './harness';
 import { CUSTOMERS, useCustomerTokens } from './orders';
@@ -23,7 +23,7 @@ import type { RoundResult, SoakResult } from './results';
 import { pipelineRound } from './round';
 import { soakPhase } from './phases/soak';
 import { SerdeBench, type SerdeResult } from './serde';
-import { compareTracing } from './tracing';
+import { compareVariant, settingsVariant, tracingVariant } from './compare';
 
 /** Pipelines whose orders must each finish exactly once (the peer, a typical demo, promises nothing). */
 const CHECKED = ['ceiling', 'orderflow'];
@@ -97,22 +97,27 @@ export async function runBench(): Promise<string[]> {
     partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
   };
   progress(
-    `bench ${CONFIG.mode}: ${CONFIG.warmup ? 'warm-up + ' : ''}${CONFIG.rounds} rounds × ${TRACING ? 'orderflow with tracing off and on' : 'ceiling, peer, orderflow'} on ${machine.cores} cores; logs in ${logDir}`,
+    `bench ${CONFIG.mode}: ${CONFIG.warmup ? 'warm-up + ' : ''}${CONFIG.rounds} rounds × ${TRACING || COMPARE ? 'orderflow as configured and a variant' : 'ceiling, peer, orderflow'} on ${machine.cores} cores; logs in ${logDir}`,
   );
 
   const h = new Harness(ctx, kafka);
-  if (TRACING) {
+  if (TRACING || COMPARE) {
     try {
-      const rounds = await compareTracing(ctx, {
-        ...CONFIG,
-        resultsDir,
-        stamp,
-        progress,
-        round: (p, index, label) => pipelineRound(h, p, index, label),
-      });
+      const variant = TRACING ? await tracingVariant(progress) : settingsVariant(COMPARE!);
+      const rounds = await compareVariant(
+        ctx,
+        {
+          ...CONFIG,
+          resultsDir,
+          stamp,
+          progress,
+          round: (p, index, label) => pipelineRound(h, p, index, label),
+        },
+        variant,
+      );
       return rounds.flatMap((r, i) => [
-        ...failuresOf(`round ${i + 1} tracing off`, r.off.correctness),
-        ...failuresOf(`round ${i + 1} tracing on`, r.on.correctness),
+        ...failuresOf(`round ${i + 1} as configured`, r.base.correctness),
+        ...failuresOf(`round ${i + 1} ${variant.name}`, r.variant.correctness),
       ]);
     } finally {
       await pool.end();

@@ -144,14 +144,26 @@ export function poison(offset: number): RawMessage {
   return { key: null, value: Buffer.from('not an event'), offset: String(offset) };
 }
 
-/** One partition's batch; records every offset resolved and every commit asked for. */
-export function fakeBatch(messages: RawMessage[]): PartitionBatch & { resolved: string[] } {
+/** One partition's batch; records every offset resolved, and whether the partition is paused. */
+export function fakeBatch(
+  messages: RawMessage[],
+  partition = 0,
+): PartitionBatch & { resolved: string[]; paused: () => boolean; pauses: () => number } {
   const resolved: string[] = [];
+  let paused = false;
+  let pauses = 0;
   return {
     topic: TOPIC,
-    partition: 0,
+    partition,
     messages,
     resolved,
+    paused: () => paused,
+    pauses: () => pauses,
+    pause: () => {
+      paused = true;
+      pauses++;
+      return () => void (paused = false);
+    },
     resolveOffset: (offset) => void resolved.push(offset),
     commitResolved: async () => undefined,
     heartbeat: async () => undefined,
@@ -167,6 +179,7 @@ export function runnerOver(
   sender = fakeSender(),
   backoff: Backoff = async () => true,
   tracing: Tracing = TRACING_OFF,
+  codec: Codec = fakeCodec,
 ) {
   const logs: string[] = [];
   const logger = createLogger({
@@ -183,7 +196,7 @@ export function runnerOver(
     group: GROUP,
     prefix: '',
     handlers,
-    codec: fakeCodec,
+    codec,
     transaction: db.transaction,
     inbox: db.inbox,
     outbox: db.outbox,

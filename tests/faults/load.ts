@@ -53,8 +53,8 @@ export class OrderLoad {
   private readonly stopper = new AbortController();
   private loop: Promise<void> | undefined;
   private index = 0;
-  /** While false, refund orders are replaced by shipped ones (to hold back a record type). */
-  allowRefunds = true;
+  /** Refund orders still to send; past it they are replaced by shipped ones (to hold back a record type). */
+  refundsAllowed = Infinity;
 
   constructor(private readonly options: LoadOptions) {}
 
@@ -82,7 +82,9 @@ export class OrderLoad {
     try {
       for await (const _tick of every(1000 / perSecond, undefined, { signal: this.stopper.signal })) {
         if (this.sent.length >= maxOrders || Date.now() > until) return;
-        const request = this.send(orderOf(this.index++, this.allowRefunds));
+        const order = orderOf(this.index++, this.refundsAllowed > 0);
+        if (order.outcome === 'REFUNDED') this.refundsAllowed--;
+        const request = this.send(order);
         this.inFlight.add(request);
         void request.finally(() => this.inFlight.delete(request));
       }

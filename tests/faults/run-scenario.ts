@@ -86,7 +86,7 @@ export async function runScenario(fleet: Fleet, scenario: Scenario, suite: Suite
     maxMs: SCENARIO_DEADLINE_MS,
     authorization: `Bearer ${await suite.issuer.mint({ subject: FAULTS_CUSTOMER })}`,
   });
-  load.allowRefunds = scenario.key !== 'registry';
+  if (scenario.key === 'registry') load.refundsAllowed = 0;
   load.start();
   let marks: Marks | undefined;
   let recovery: Promise<number | undefined> = Promise.resolve(undefined);

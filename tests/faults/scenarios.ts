@@ -1,22 +1,17 @@
-// The scenarios of the one-broker fleet: a dependency restarted or killed (registry, Kafka,
-// PostgreSQL cut or crashed), a service killed mid-batch or mid-load, a slow instance forcing
-// rebalances. Each says which answers besides 201 it allows and whether it must see redeliveries.
+// The scenarios of the one-broker fleet: a dependency restarted or killed (the registry, in
+// registry-scenario.ts; Kafka; PostgreSQL cut or crashed), a service killed mid-batch or
+// mid-load, a slow instance forcing rebalances. Each says which answers besides 201 it allows
+// and whether it must see redeliveries.
 import { freePort } from '../support/own-stack';
 import { ServiceProcess } from '../support/service-process';
 import { waitFor } from '../support/wait';
 import { groupOf, schemaName, type ServiceName } from '@orderflow/shared';
+import { REGISTRY_SCENARIO } from './registry-scenario';
 import { acceptedSince, DURING, scalar, type Scenario } from './run-scenario';
 
 const log = (line: string) => console.log(`[faults ${new Date().toISOString().slice(11, 19)}] ${line}`);
 let slowBilling: ServiceProcess | undefined;
 let slowExit: number | null = null;
-
-/** A service's registry calls so far with `outcome` (ok, error), from its metrics. */
-async function registryCalls(serviceUrl: string, outcome: string): Promise<number> {
-  const text = await fetch(`${serviceUrl}/metrics`).then((r) => r.text());
-  const line = new RegExp(`^orderflow_registry_calls_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`, 'm');
-  return Number(line.exec(text)?.[1] ?? 0);
-}
 
 function killWorker(service: ServiceName): Scenario {
   return {
@@ -46,63 +41,7 @@ function killWorker(service: ServiceName): Scenario {
 }
 
 export const ONE_BROKER_SCENARIOS: Scenario[] = [
-  {
-    key: 'registry',
-    name: 'restart the schema registry',
-    async inject(fleet, load) {
-      // Refunds hold back three record types until the registry is gone: their schemas can only
-      // be fetched after it returns, while everything else runs from the services' caches.
-      const terminal = `SELECT count(*)::int AS n FROM ${schemaName('orders', fleet.prefix)}.orders WHERE status IN ('SHIPPED', 'DECLINED', 'REFUNDED')`;
-      // Caches are warm once shipped and declined orders went all the way: every consumer has
-      // then decoded every record type of those paths at least once.
-      const o = schemaName('orders', fleet.prefix);
-      const warm = `SELECT count(*) FILTER (WHERE o.status = 'SHIPPED' AND e.n >= 6) >= 3 AND count(*) FILTER (WHERE o.status = 'DECLINED' AND e.n >= 3) >= 2 AS warm
-        FROM ${o}.orders o JOIN (SELECT order_id, count(*) AS n FROM ${o}.order_events GROUP BY 1) e USING (order_id)`;
-      await waitFor(async () => (await fleet.pool.query<{ warm: boolean }>(warm)).rows[0]?.warm === true, {
-        timeoutMs: 60_000,
-        what: 'shipped and declined orders (emails included) to warm the schema caches',
-      });
-      await fleet.stack.stop('registry');
-      const downAt = Date.now();
-      const before = await scalar(fleet, terminal);
-      log('registry stopped');
-      await waitFor(
-        async () => acceptedSince(load, downAt) >= DURING && (await scalar(fleet, terminal)) >= before + 10,
-        {
-          timeoutMs: 60_000,
-          what: `${DURING} orders accepted and 10 orders finished from schema caches while the registry is down`,
-        },
-      );
-      // Only then refunds: their InventoryInsufficient has a schema id no consumer has seen. A
-      // consumer meeting it waits for the registry, and with it every partition that consumer
-      // reads (kafkajs fetches the next batches only once every batch in hand is done), so from
-      // here the saga waits for the registry's return; nothing is dead-lettered or lost.
-      load.allowRefunds = true;
-      await waitFor(async () => (await registryCalls(fleet.services.billing.url, 'error')) > 0, {
-        timeoutMs: 60_000,
-        what: 'billing to fail looking up the schema of a refund while the registry is down',
-      });
-    },
-    async heal(fleet) {
-      await fleet.stack.start('registry');
-    },
-    async check(fleet, load, marks) {
-      const problems: string[] = [];
-      const refundsDuring = load
-        .accepted()
-        .filter((o) => o.outcome === 'REFUNDED' && o.sentAt < marks.healStart).length;
-      if (refundsDuring === 0)
-        problems.push('no refund order (new schemas) was accepted while the registry was down');
-      // Billing first met InventoryInsufficient while the registry was gone: its lookup failed
-      // then (and was retried), and succeeded once the registry was back.
-      const calls = (outcome: string) => registryCalls(fleet.services.billing.url, outcome);
-      if ((await calls('error')) === 0)
-        problems.push('billing never failed a schema lookup: the registry outage was not felt');
-      if ((await calls('ok')) === 0)
-        problems.push('billing never fetched a new schema after the registry came back');
-      return problems;
-    },
-  },
+  REGISTRY_SCENARIO,
   {
     key: 'kafka',
     name: 'kill -9 the Kafka broker, restart',

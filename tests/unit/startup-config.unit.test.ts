@@ -33,6 +33,7 @@ const BAD_EVERYWHERE: Record<string, string> = {
   KAFKA_SASL_MECHANISM: 'kerberos',
   KAFKA_SSL_CA_FILE: '/nonexistent/ca.pem',
   KAFKA_SESSION_TIMEOUT_MS: '5',
+  KAFKA_FETCH_LINGER_MS: 'later',
   SCHEMA_REGISTRY_URL: 'ftp://registry',
   DATABASE_URL: 'mysql://app:hunter2@db/x',
   DATABASE_SSL: 'sometimes',

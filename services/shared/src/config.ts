@@ -24,6 +24,8 @@ export const commonSpec = {
   KAFKA_SSL_CERT: env.optionalText(),
   KAFKA_SSL_KEY: env.optionalText(),
   KAFKA_SESSION_TIMEOUT_MS: env.int(6_000, 300_000, 30_000),
+  // 0: the broker answers a fetch as soon as one event waits (see docs/benchmarks.md, "Fetch linger").
+  KAFKA_FETCH_LINGER_MS: env.int(0, 1_000, 0),
   // Unset: the smaller of 3 and the brokers the cluster reports, and replication factor − 1 (at
   // least 1), decided when topics are created (services/shared/src/admin.ts).
   KAFKA_REPLICATION_FACTOR: env.optionalInt(1, 32),
@@ -79,6 +81,8 @@ export interface KafkaConfig {
   sasl?: { mechanism: (typeof SASL)[number]; username: string; password: string };
   /** How long the group waits for a silent member before rebalancing without it. */
   sessionTimeoutMs?: number;
+  /** How long the broker may hold a fetch to gather more events (0: answer at once). */
+  fetchLingerMs?: number;
   /** Of every topic orderflow creates; unset parts take the cluster's defaults (see admin.ts). */
   replication?: ReplicationWanted;
 }
@@ -195,6 +199,7 @@ export function loadServiceConfig<S extends Spec>(
       ssl:
         raw.KAFKA_SSL && Object.values(kafkaTls).some(Boolean) ? withoutUndefined(kafkaTls) : raw.KAFKA_SSL,
       sessionTimeoutMs: raw.KAFKA_SESSION_TIMEOUT_MS,
+      fetchLingerMs: raw.KAFKA_FETCH_LINGER_MS,
       replication: { factor: raw.KAFKA_REPLICATION_FACTOR, minInsync: raw.KAFKA_MIN_INSYNC_REPLICAS },
       sasl: raw.KAFKA_SASL_MECHANISM
         ? {

@@ -172,6 +172,7 @@ export async function startService(
         metrics,
         tracing,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        fetchLingerMs: config.kafka.fetchLingerMs,
       });
       await step('kafka', () => consumer!.start());
       cleanups.push({ what: 'Kafka consumer (offsets of handled events)', run: () => consumer!.stop() });

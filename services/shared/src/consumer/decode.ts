@@ -1,10 +1,13 @@
 // Decoding (rule 1): a message that can never be decoded goes to the DLQ at once, because
-// retrying cannot fix bytes; a registry that cannot be reached is retried like any outage.
+// retrying cannot fix bytes; a registry that cannot be reached is an outage, answered as
+// 'unavailable' so that the runner holds that partition alone (hold.ts) and retries later.
+// A lookup is waited for only briefly: kafkajs fetches the next batches only once every batch
+// in hand is done, and a lookup of an unreachable registry takes seconds (the client's own
+// retries), so a longer one goes on in the background and only its partition waits for it.
 import { PoisonMessageError, type PoisonReason } from '../errors';
 import { topicOf, type EventName } from '../topics';
 import { startProcessSpan, type Tracing } from '../tracing';
 import type { DeadLetters } from './dlq';
-import { stopping, type Pause } from './retry';
 import type { Codec, Entry, EventMeta, RawMessage } from './types';
 
 export interface DecodeDeps {
@@ -13,15 +16,40 @@ export interface DecodeDeps {
   prefix: string;
   handledTypes: readonly EventName[];
   deadLetters: DeadLetters;
-  pause: Pause;
   tracing: Tracing;
+  /** How long a batch waits for a schema lookup before its partition is held instead. */
+  lookupWaitMs: number;
 }
 
-/** What became of a message: an entry to handle, dead-lettered, or of a type this service ignores. */
-export type Decoded = Entry | 'poison' | undefined;
+/** A message whose writer schema cannot be fetched now; `cause` says why. */
+export interface Unavailable {
+  unavailable: true;
+  cause: unknown;
+  /** The lookup still running, when it outlasted the wait: true once the schema is cached. */
+  lookup?: Promise<boolean>;
+}
+
+const LATE = Symbol('late');
+
+/** A lookup that outlasted the wait: transient, the registry may answer yet. */
+class StillLooking extends Error {
+  readonly retriable = true;
+  constructor(
+    readonly lookup: Promise<boolean>,
+    waitMs: number,
+  ) {
+    super(`schema lookup still running after ${waitMs} ms`);
+  }
+}
+
+/**
+ * What became of a message: an entry to handle, dead-lettered, not readable until the registry
+ * answers, or of a type this service ignores.
+ */
+export type Decoded = Entry | 'poison' | Unavailable | undefined;
 
 export function decoder(deps: DecodeDeps) {
-  const { group, codec, prefix, handledTypes, deadLetters, pause, tracing } = deps;
+  const { group, codec, prefix, handledTypes, deadLetters, tracing, lookupWaitMs } = deps;
   const topicByType = new Map<EventName, string>();
   const topicOfType = (type: EventName) => {
     let topic = topicByType.get(type);
@@ -42,32 +70,46 @@ export function decoder(deps: DecodeDeps) {
       offset: message.offset,
       headers: stringHeaders(message),
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { type, payload } =
-          codec.decodeCached<Entry['payload']>(message.value) ??
-          (await codec.decode<Entry['payload']>(message.value));
-        if (topicOfType(type) !== topic) {
-          throw new PoisonMessageError('UNKNOWN_RECORD_TYPE', `${type} does not belong on topic ${topic}`);
-        }
-        if (!handledTypes.includes(type)) return undefined;
-        const handled = { ...meta, eventId: payload.eventId };
-        const span = startProcessSpan(tracing, group, handled, type, payload.orderId);
-        return { message, type, payload, meta: handled, span };
-      } catch (err) {
-        if (err instanceof PoisonMessageError) {
-          const span = startProcessSpan(tracing, group, meta);
-          try {
-            await deadLetters.send(message, meta, err.code as PoisonReason, err, heartbeat, span);
-          } finally {
-            span?.end();
-          }
-          return 'poison';
-        }
-        if (!(await pause('decode', err, attempt, heartbeat))) throw stopping(err);
+    try {
+      const { type, payload } =
+        codec.decodeCached<Entry['payload']>(message.value) ??
+        (await briefly(codec.decode<Entry['payload']>(message.value), lookupWaitMs));
+      if (topicOfType(type) !== topic) {
+        throw new PoisonMessageError('UNKNOWN_RECORD_TYPE', `${type} does not belong on topic ${topic}`);
       }
+      if (!handledTypes.includes(type)) return undefined;
+      const handled = { ...meta, eventId: payload.eventId };
+      const span = startProcessSpan(tracing, group, handled, type, payload.orderId);
+      return { message, type, payload, meta: handled, span };
+    } catch (err) {
+      if (err instanceof StillLooking) return { unavailable: true, cause: err, lookup: err.lookup };
+      if (!(err instanceof PoisonMessageError)) return { unavailable: true, cause: err };
+      const span = startProcessSpan(tracing, group, meta);
+      try {
+        await deadLetters.send(message, meta, err.code as PoisonReason, err, heartbeat, span);
+      } finally {
+        span?.end();
+      }
+      return 'poison';
     }
   };
+}
+
+/** The lookup's answer if it comes within `waitMs`; else throws StillLooking, which carries it. */
+async function briefly<T>(lookup: Promise<T>, waitMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(resolve, waitMs, LATE)));
+  try {
+    const first = await Promise.race([lookup, late]);
+    if (first !== LATE) return first;
+  } finally {
+    clearTimeout(timer);
+  }
+  const found = lookup.then(
+    () => true,
+    () => false,
+  );
+  throw new StillLooking(found, waitMs);
 }
 
 function stringHeaders(message: RawMessage): Record<string, string> {

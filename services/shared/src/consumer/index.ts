@@ -11,7 +11,10 @@
 //     instead of a few per event. Chunks of partitions handled concurrently are merged into
 //     one transaction while another commits.
 //  3. A transient failure (database, registry or broker unreachable) retries the chunk with
-//     backoff for as long as it lasts; nothing is skipped while infrastructure is down.
+//     backoff for as long as it lasts; nothing is skipped while infrastructure is down. A
+//     message whose writer schema cannot be fetched is not waited for inside the batch: its
+//     partition alone is paused from that message and resumed after the backoff, so the
+//     consumer's other partitions go on meanwhile.
 //  4. Any other failure re-runs the chunk one message at a time, so one bad message cannot
 //     hold the rest back; a message that still fails after MAX_ATTEMPTS goes to the DLQ.
 //  5. Offsets are resolved, and so committed, only after the transaction (or DLQ send) that
@@ -19,9 +22,9 @@
 //     so no batch waits for one. On stop, in-flight work finishes or is abandoned
 //     uncommitted — it will be redelivered and deduplicated — and what is resolved is
 //     committed before the group is left.
-// Where each rule lives: 1 decode.ts and dlq.ts; 2 dispatch.ts and inbox.ts; 3 and 4 retry.ts;
-// 5 runner.ts and commits.ts. This file joins the runner to kafkajs: group membership,
-// subscription, stop.
+// Where each rule lives: 1 decode.ts and dlq.ts; 2 dispatch.ts and inbox.ts; 3 and 4 retry.ts
+// (a held partition: hold.ts); 5 runner.ts and commits.ts. This file joins the runner to
+// kafkajs: group membership, subscription, stop.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { EventProducer } from '../event-producer';
 import type { Logger } from '../logger';
@@ -59,6 +62,12 @@ export interface ConsumerOptions {
   tracing: Tracing;
   /** How long the group waits for a silent member before rebalancing without it (30 s by default). */
   sessionTimeoutMs?: number;
+  /**
+   * How long the broker may hold a fetch to gather more events (0: answer as soon as one waits).
+   * A raw consumer pays per fetch, not per event (npm run bench:trickle): at 1,000 events/s a
+   * 5 ms linger halves its CPU; for orderflow's services it did not pay (docs/benchmarks.md).
+   */
+  fetchLingerMs?: number;
 }
 
 export class EventConsumer {
@@ -69,7 +78,7 @@ export class EventConsumer {
   readonly topics: string[];
 
   constructor(private readonly options: ConsumerOptions) {
-    const { kafka, group, handlers, prefix, sessionTimeoutMs = 30_000 } = options;
+    const { kafka, group, handlers, prefix, sessionTimeoutMs = 30_000, fetchLingerMs = 0 } = options;
     this.topics = [...new Set((Object.keys(handlers) as EventName[]).map((t) => topicOf(t, prefix)))];
     this.consumer = kafka.consumer({
       groupId: group,
@@ -79,6 +88,8 @@ export class EventConsumer {
       // A stop waits for the fetch in flight; an idle fetch returns after this long (kafkajs: 5 s),
       // so a healthy drain stays far inside SHUTDOWN_TIMEOUT_MS. Data still returns at once.
       maxWaitTimeInMs: 1_000,
+      // Lingering: the broker answers when 64 KiB wait or after the linger, whichever is first.
+      ...(fetchLingerMs > 0 && { minBytes: 65_536, maxWaitTimeInMs: fetchLingerMs }),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
     this.consumer.on(this.consumer.events.CRASH, () => (this.joined = false));

@@ -25,15 +25,27 @@ export function createPause(deps: {
 }): Pause {
   const { backoff, signal, logger, metrics } = deps;
   return async (what, err, attempt, heartbeat) => {
-    metrics.retries.inc({ event_type: what });
-    logger.warn(
-      { err: (err as Error)?.message, attempt, transient: isTransient(err) },
-      `${what} failed; retrying`,
-    );
+    noteRetry(logger, metrics, what, err, attempt);
     const waited = await backoff(attempt, signal);
     if (waited) await heartbeat().catch(() => undefined); // keep group membership through long outages
     return waited;
   };
+}
+
+/** Counts and logs a retry about to be waited for; `context` says where (topic, partition, offset). */
+export function noteRetry(
+  logger: Logger,
+  metrics: Metrics,
+  what: string,
+  err: unknown,
+  attempt: number,
+  context: object = {},
+): void {
+  metrics.retries.inc({ event_type: what });
+  logger.warn(
+    { err: (err as Error)?.message, attempt, transient: isTransient(err), ...context },
+    `${what} failed; retrying`,
+  );
 }
 
 /** Thrown when the consumer stops while a message is still unaccounted for: nothing past it commits. */

@@ -1,6 +1,7 @@
 // The runner: walks one partition's batch in chunks, and resolves an offset only once
-// everything up to it has committed or gone to the DLQ (rule 5); commits.ts commits it. It wires the other parts
-// from the seams in types.ts, so unit tests run it over fake batches.
+// everything up to it has committed or gone to the DLQ (rule 5); commits.ts commits it. A
+// message whose schema cannot be fetched ends the walk there, and its partition alone waits
+// (hold.ts). It wires the other parts from the seams in types.ts, so unit tests run it over fake batches.
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { EventName } from '../topics';
@@ -9,6 +10,7 @@ import { decoder } from './decode';
 import { offsetCommits } from './commits';
 import { dispatcher } from './dispatch';
 import { deadLetters } from './dlq';
+import { partitionHolds } from './hold';
 import { createPause, retryPolicy } from './retry';
 import type {
   Backoff,
@@ -23,6 +25,8 @@ import type {
 } from './types';
 
 const CHUNK_SIZE = 500;
+/** A healthy registry answers a schema lookup well within this; beyond it only the partition waits. */
+const LOOKUP_WAIT_MS = 250;
 
 export interface RunnerOptions {
   service: string;
@@ -42,6 +46,8 @@ export interface RunnerOptions {
   metrics: Metrics;
   /** The service's tracing: a span per handled message when on. */
   tracing: Tracing;
+  /** How long a batch waits for a schema lookup before its partition is held instead (250 ms). */
+  lookupWaitMs?: number;
 }
 
 export function createRunner(options: RunnerOptions) {
@@ -54,9 +60,10 @@ export function createRunner(options: RunnerOptions) {
     prefix: options.prefix,
     handledTypes: Object.keys(options.handlers) as EventName[],
     deadLetters: dlq,
-    pause,
     tracing: options.tracing,
+    lookupWaitMs: options.lookupWaitMs ?? LOOKUP_WAIT_MS,
   });
+  const holds = partitionHolds({ backoff: options.backoff, signal, logger, metrics });
   const handleChunk = retryPolicy({ ...dispatcher(options), deadLetters: dlq, pause, logger, metrics });
 
   const commits = offsetCommits(logger);
@@ -93,6 +100,11 @@ export function createRunner(options: RunnerOptions) {
           await flush(); // keep the DLQ in step with the log: nothing after it commits first
           resolveOffset(message.offset);
           continue;
+        }
+        if (decoded && 'unavailable' in decoded) {
+          // Held here: the chunk before it still commits below, nothing from here on does.
+          holds.hold(batch, message.offset, decoded.cause, decoded.lookup);
+          break;
         }
         if (decoded) chunk.push(decoded);
         chunkEnd = message.offset;

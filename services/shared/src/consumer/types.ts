@@ -77,6 +77,8 @@ export interface PartitionBatch {
   /** Commits every offset resolved so far, this batch's and other partitions' alike. */
   commitResolved(): Promise<void>;
   heartbeat(): Promise<void>;
+  /** Stops fetching this partition (kafkajs's pause of it alone); the answer resumes it. */
+  pause(): () => void;
   isRunning(): boolean;
   isStale(): boolean;
 }
