@@ -8,9 +8,14 @@
 /** An array of `type` (uuid, text, jsonb, ...) holding `values`, each given as its text form. */
 export function arrayLiteral(values: readonly string[], type: string): string {
   if (!/^[a-z]+$/.test(type)) throw new Error(`not a plain type name: ${type}`);
-  const elements = values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`);
-  return `${quoted(`{${elements.join(',')}}`)}::${type}[]`;
+  // Most columns (ids, base64, names) hold nothing to escape: one join, no string per element.
+  const plain = !values.some((v) => ARRAY_SPECIAL.test(v));
+  const elements = plain ? values : values.map((v) => v.replace(/[\\"]/g, '\\$&'));
+  const body = elements.length === 0 ? '{}' : `{"${elements.join('","')}"}`;
+  return `${quoted(body)}::${type}[]`;
 }
+
+const ARRAY_SPECIAL = /[\\"]/;
 
 /**
  * A string constant, quoted as pg's escapeLiteral does (quotes and backslashes doubled, E''
