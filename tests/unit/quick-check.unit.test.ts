@@ -8,7 +8,7 @@ import addFormats from 'ajv-formats';
 import ucs2length from 'ajv/dist/runtime/ucs2length';
 import { beyondAvro } from '../../services/shared/src/beyond-avro';
 import { loadJsonSchema } from '../../services/shared/src/contracts/avro';
-import { lengthWithin, quickCheckOf, type Formats } from '../../services/shared/src/quick-check';
+import { asciiRun, lengthWithin, quickCheckOf, type Formats } from '../../services/shared/src/quick-check';
 import { avroDecodedValidatorFor } from '../../services/shared/src/validation';
 import { EVENT_NAMES } from '../../services/shared/src/topics';
 
@@ -151,6 +151,65 @@ describe('the quick check of what Avro cannot express', () => {
           if (lengthWithin(s, min, max) !== (n >= min && n <= max))
             throw new Error(`lengthWithin(${JSON.stringify(s)}, ${min}, ${max})`);
         }
+  });
+
+  test('given a pattern that is one repeated ASCII class, its loop matches exactly what the u regular expression does', () => {
+    const alphabet = [
+      'A',
+      'Z',
+      'a',
+      'z',
+      '0',
+      '9',
+      '_',
+      '-',
+      '@',
+      '[',
+      '`',
+      '{',
+      '/',
+      ':',
+      ' ',
+      'É',
+      '\u0100',
+      grin,
+      '\ud83d',
+      '\ude00',
+    ];
+    let level = [''];
+    const strings = [''];
+    for (let n = 1; n <= 4; n++) {
+      level = level.flatMap((s) => alphabet.map((c) => s + c));
+      for (const s of level) strings.push(s);
+    }
+    strings.push('x'.repeat(64), `${'x'.repeat(63)}É`);
+    const patterns = [
+      '^[A-Za-z0-9_-]+$',
+      '^[A-Z]{3}$',
+      '^[a-z]*$',
+      '^[Z-a]{2,}$',
+      '^[_0-9]{1,3}$',
+      '^[A-Z-]{0}$',
+      '^[a-]{2}$',
+    ];
+    for (const pattern of patterns) {
+      const run = asciiRun(pattern);
+      expect(run).toBeDefined();
+      const regExp = new RegExp(pattern, 'u');
+      for (const s of strings)
+        if (run!(s) !== regExp.test(s)) throw new Error(`${pattern} on ${JSON.stringify(s)}: ${run!(s)}`);
+    }
+    for (const other of [
+      '^[A-Z]{3}',
+      '[A-Z]{3}$',
+      '^[^A-Z]+$',
+      '^[A-Z]+?$',
+      '^[A-Z]{3}x$',
+      '^[\\w]+$',
+      '^[z-a]+$',
+      '^[a]{3,2}$',
+    ])
+      expect(asciiRun(other)).toBeUndefined();
   });
 
   test('a decoded value it refuses is still explained by ajv, naming where', () => {

@@ -9,7 +9,14 @@ export interface Reader {
   /** What the writer schema is, for messages. */
   label: string;
   /** Decodes the Avro body that starts at `offset` and ends with the message. */
-  decode(message: Buffer, offset: number): { type: EventName; payload: unknown };
+  decode(message: Buffer, offset: number, schemaId: number): Decoded;
+}
+
+/** What the codec answers for a message: one object, made once per message. */
+export interface Decoded {
+  type: EventName;
+  schemaId: number;
+  payload: unknown;
 }
 
 /** A union's branch index: Avro writes it as a zig-zag varint long before the branch's value. */
@@ -19,14 +26,21 @@ type Resolver = ReturnType<Type['createResolver']>;
 
 /** A record written with the reader's own schema. */
 export function directReader(type: EventName, avro: Type): Reader {
-  return { label: type, decode: (message, offset) => ({ type, payload: readToEnd(avro, message, offset) }) };
+  return {
+    label: type,
+    decode: (message, offset, schemaId) => ({ type, schemaId, payload: readToEnd(avro, message, offset) }),
+  };
 }
 
 /** A record written with another version of the event's schema, resolved once. */
 export function resolvingReader(type: EventName, avro: Type, resolver: Resolver): Reader {
   return {
     label: type,
-    decode: (message, offset) => ({ type, payload: readToEnd(avro, message, offset, resolver) }),
+    decode: (message, offset, schemaId) => ({
+      type,
+      schemaId,
+      payload: readToEnd(avro, message, offset, resolver),
+    }),
   };
 }
 
@@ -34,7 +48,7 @@ export function resolvingReader(type: EventName, avro: Type, resolver: Resolver)
 export function unionReader(label: string, branches: (Reader | Error)[]): Reader {
   return {
     label,
-    decode: (message, offset) => {
+    decode: (message, offset, schemaId) => {
       const { value: index, offset: next } = UNION_INDEX.decode(message, offset) as {
         value: number;
         offset: number;
@@ -43,7 +57,7 @@ export function unionReader(label: string, branches: (Reader | Error)[]): Reader
       const branch = branches[index];
       if (branch === undefined) throw new Error(`union branch ${index} is out of range`);
       if (branch instanceof Error) throw branch;
-      return branch.decode(message, next);
+      return branch.decode(message, next, schemaId);
     },
   };
 }

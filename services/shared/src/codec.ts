@@ -140,9 +140,9 @@ export class EventCodec {
   }
 
   private read<P>(schemaId: number, reader: Reader, message: Buffer): DecodedEvent<P> {
-    let decoded: { type: EventName; payload: unknown };
+    let decoded: DecodedEvent<P>;
     try {
-      decoded = reader.decode(message, HEADER_BYTES);
+      decoded = reader.decode(message, HEADER_BYTES, schemaId) as DecodedEvent<P>;
     } catch (e) {
       if (e instanceof PoisonMessageError) throw e;
       throw new PoisonMessageError(
@@ -151,16 +151,15 @@ export class EventCodec {
         { cause: e },
       );
     }
-    const { type, payload } = decoded;
-    const contract = this.beyondAvro.get(type)!;
-    if (!contract(payload)) {
-      const violations = contract.check(payload);
+    const contract = this.beyondAvro.get(decoded.type)!;
+    if (!contract(decoded.payload)) {
+      const violations = contract.check(decoded.payload);
       const list = violations.map((v) => `${v.path || '/'} ${v.message}`).join('; ');
-      throw new PoisonMessageError('INVALID_EVENT', `${type} breaks its contract: ${list}`, {
+      throw new PoisonMessageError('INVALID_EVENT', `${decoded.type} breaks its contract: ${list}`, {
         details: violations,
       });
     }
-    return { type, schemaId, payload: payload as P };
+    return decoded;
   }
 
   private readerFor(id: number): Promise<Reader> {
@@ -253,7 +252,8 @@ function schemaIdOf(message: Buffer | null): number {
       'message does not start with the Confluent magic byte and a schema id',
     );
   }
-  return message.readInt32BE(1);
+  // readInt32BE(1), without its argument checks: the length is known here.
+  return (message[1]! << 24) | (message[2]! << 16) | (message[3]! << 8) | message[4]!;
 }
 
 function eventOfRecordName(name: string | undefined): EventName | undefined {

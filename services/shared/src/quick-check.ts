@@ -98,10 +98,13 @@ function keyword(
         ? `if (Array.isArray(${v}) && !(${v}.length >= ${min} && ${v}.length <= ${upper})) return false;\n`
         : `if (typeof ${v} === 'string' && !r0(${v}, ${min}, ${upper})) return false;\n`;
     }
-    case 'pattern':
+    case 'pattern': {
       if (typeof value !== 'string') return undefined;
+      const run = asciiRun(value);
+      if (run) return `if (typeof ${v} === 'string' && !${ref(run)}(${v})) return false;\n`;
       // ajv's unicodeRegExp default
       return `if (typeof ${v} === 'string' && !${ref(new RegExp(value, 'u'))}.test(${v})) return false;\n`;
+    }
     case 'format': {
       const test = typeof value === 'string' ? formatTest(formats[value]) : undefined;
       if (!test) return undefined;
@@ -146,4 +149,37 @@ export function lengthWithin(value: string, min: number, max: number): boolean {
   if (units <= max && (units + 1) >>> 1 >= min) return true;
   const codePoints = ucs2length(value);
   return codePoints >= min && codePoints <= max;
+}
+
+/**
+ * A pattern that is one bracket class of ASCII letters, digits, `_` and `-` repeated (`^[A-Z]{3}$`,
+ * `^[A-Za-z0-9_-]+$`), as a loop over the string: it matches exactly what the `u` regular
+ * expression matches (a non-ASCII unit is outside the class either way, and on ASCII strings code
+ * points are units), without a regular expression's cost per call. Undefined for any other pattern.
+ */
+export function asciiRun(pattern: string): ((value: string) => boolean) | undefined {
+  const parts = /^\^\[((?:[A-Za-z0-9]-[A-Za-z0-9]|[A-Za-z0-9_])*)(-?)\](\+|\*|\{(\d+)(,(\d*))?\})\$$/.exec(
+    pattern,
+  );
+  if (!parts) return undefined;
+  const [, body, dash, quantifier, n, comma, m] = parts;
+  const table = new Uint8Array(128);
+  for (const [, from, to, one] of body!.matchAll(/([A-Za-z0-9])-([A-Za-z0-9])|([A-Za-z0-9_])/g)) {
+    const [lo, hi] = one ? [one.charCodeAt(0), one.charCodeAt(0)] : [from!.charCodeAt(0), to!.charCodeAt(0)];
+    if (lo > hi) return undefined; // the regular expression itself would not compile
+    table.fill(1, lo, hi + 1);
+  }
+  if (dash) table[45] = 1;
+  const min = quantifier === '+' ? 1 : quantifier === '*' ? 0 : Number(n);
+  const max = quantifier === '+' || quantifier === '*' || (comma && !m) ? Infinity : comma ? Number(m) : min;
+  if (min > max) return undefined;
+  return (value) => {
+    const length = value.length;
+    if (length < min || length > max) return false;
+    for (let i = 0; i < length; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 127 || table[c] === 0) return false;
+    }
+    return true;
+  };
 }
