@@ -6,7 +6,7 @@ import {
   EVENT_NAMES,
   EventCodec,
   SERVICE_NAMES,
-  SERVICE_NODE_FLAGS,
+  serviceNodeFlags,
   SchemaRegistryClient,
   avroTypeOf,
   ensureTopics,
@@ -158,7 +158,7 @@ export function orderflowPipeline(ctx: BenchContext, extraEnv: Record<string, st
       ['orderflow', service],
       env(prefix),
       `${ctx.logDir}/${prefix}${service}.log`,
-      SERVICE_NODE_FLAGS, // as in production
+      serviceNodeFlags(service), // as in production
       true, // compiled (dist/), as in production
     );
   return {

@@ -26,9 +26,11 @@ export async function spawnChild(
   logFile: string,
   nodeFlags: string[] = [],
   compiled = false,
+  /** Another compiled entry (bench/intake-ab.ts: a copy of an earlier build, side by side). */
+  compiledChild = COMPILED_CHILD,
 ): Promise<Child> {
   const fd = openSync(logFile, 'a');
-  const child = fork(compiled ? COMPILED_CHILD : CHILD, role, {
+  const child = fork(compiled ? compiledChild : CHILD, role, {
     // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=.tmp/prof' profiles every child.
     execArgv: [
       ...nodeFlags,

@@ -151,7 +151,10 @@ export async function startOwnStack(options: OwnStackOptions = {}): Promise<OwnS
     else for (const component of components) await own.start(component);
   } catch (error) {
     await own.destroy().catch(() => undefined);
-    throw error;
+    // A StackError keeps the failing tool's last lines apart (the CLI prints them); a test shows
+    // only the message, so they join it here.
+    const detail = (error as { detail?: string }).detail;
+    throw detail ? new Error(`${(error as Error).message}:\n${detail}`, { cause: error }) : error;
   }
   return own;
 }

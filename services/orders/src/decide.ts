@@ -55,12 +55,16 @@ export function decideOrder(
 ): Extract<Pricing, { ok: false }> | { ok: true; event: Produced<'orders'> } {
   const pricing = priceOrder(request.items, catalog);
   if (!pricing.ok) return pricing;
+  // Spelled out, not spread: a spread followed by more keys cost V8 microseconds per order.
+  const { eventId, orderId, occurredAt } = envelope(request.orderId ?? stamps.newId(), stamps);
   return {
     ok: true,
     event: {
       type: 'OrderCreated',
       payload: {
-        ...envelope(request.orderId ?? stamps.newId(), stamps),
+        eventId,
+        orderId,
+        occurredAt,
         customerId: request.customerId,
         email: request.email ?? null,
         items: pricing.items,

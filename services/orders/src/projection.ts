@@ -1,6 +1,8 @@
 // The projection of every event into its order's status and history (an append-only event
 // store per order).
 import {
+  arrayLiteral,
+  queryAtCommit,
   type AppContext,
   type BatchHandler,
   type EventName,
@@ -41,6 +43,28 @@ export async function recordEvents(tx: Tx, events: RecordedEvent[]): Promise<Set
   return new Set(rows.map((r) => r.event_id));
 }
 
+/**
+ * Appends events of orders this transaction created: nothing to learn from the statement, so it
+ * travels with COMMIT (queryAtCommit) and costs no round trip of its own.
+ */
+export async function recordAtCommit(tx: Tx, events: RecordedEvent[]): Promise<void> {
+  const column = (type: string, of: (e: RecordedEvent) => string | null) =>
+    arrayLiteral(events.map(of), type);
+  await queryAtCommit(
+    tx,
+    `INSERT INTO order_events (order_id, event_id, event_type, payload, occurred_at, traceparent)
+     SELECT * FROM unnest(${[
+       column('text', (e) => e.event.orderId),
+       column('uuid', (e) => e.event.eventId),
+       column('text', (e) => e.type),
+       column('jsonb', (e) => JSON.stringify(e.event)),
+       column('timestamptz', (e) => e.event.occurredAt),
+       column('text', (e) => e.traceparent ?? null),
+     ].join(', ')})
+     ON CONFLICT (event_id) DO NOTHING`,
+  );
+}
+
 /** Saga outcomes: the status an order ends in. */
 const FINAL: Partial<Record<OrderStatus, string>> = {
   SHIPPED: 'shipped',
@@ -68,7 +92,12 @@ export function projectionHandlers({ metrics }: AppContext): HandlersOf<'orders'
         'SELECT order_id, status, created_at FROM orders WHERE order_id = ANY($1) ORDER BY order_id FOR UPDATE',
         [[...new Set(fresh.map((i) => i.event.orderId))]],
       );
-      const orders = new Map(rows.map((r) => [r.order_id, { ...r, was: r.status }]));
+      const orders = new Map(
+        rows.map((r) => [
+          r.order_id,
+          { order_id: r.order_id, status: r.status, created_at: r.created_at, was: r.status },
+        ]),
+      );
       for (const { type, event, ctx } of fresh) {
         const order = orders.get(event.orderId);
         if (!order) {

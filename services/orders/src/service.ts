@@ -9,6 +9,7 @@ import {
   UnprocessableError,
   ValidationError,
   appendToOutbox,
+  arrayLiteral,
   catalogItem,
   batchConcurrent,
   eventMessage,
@@ -28,7 +29,7 @@ import {
   visible,
 } from '@orderflow/shared';
 import { decideOrder, requestFingerprint, type OrderStatus } from './decide';
-import { projectionHandlers, recordEvents } from './projection';
+import { projectionHandlers, recordAtCommit } from './projection';
 
 interface OrderRow {
   order_id: string;
@@ -125,13 +126,13 @@ async function placeOrder(
   ctx.body = orderView(outcome.row);
 }
 
-interface Placement {
+export interface Placement {
   event: OrderCreated;
   fingerprint: string;
   message: OutboxMessage;
 }
 
-interface Placed {
+export interface Placed {
   created: boolean;
   row: OrderRow;
 }
@@ -140,32 +141,35 @@ interface Placed {
  * Writes the orders of concurrent requests in one transaction: each order row, its history
  * entry and its OrderCreated in the outbox commit together, and every request is answered
  * only after that commit. The first request for an orderId in a batch inserts it; a later
- * one finds it, exactly as if they had come one after the other.
+ * one finds it, exactly as if they had come one after the other. Two round trips: BEGIN with
+ * the orders' insert (it takes no parameters, db.ts), then the history and outbox rows with
+ * COMMIT. A created order is answered from what was inserted, not read back.
  */
-async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
+export async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
   const seen = new Set<string>();
   const firsts = batch.filter((p) => seen.size < seen.add(p.event.orderId).size);
-  const inserted = await tx.query<OrderRow>(
+  const column = (type: string, of: (p: Placement) => string | null) => arrayLiteral(firsts.map(of), type);
+  const inserted = await tx.query<{ order_id: string }>(
     `INSERT INTO orders (order_id, customer_id, email, items, total_cents, currency, fingerprint, status, created_at, updated_at)
      SELECT order_id, customer_id, email, items, total_cents, currency, fingerprint, 'CREATED', at, at
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::bigint[], $6::text[], $7::text[], $8::timestamptz[])
+     FROM unnest(${[
+       column('text', (p) => p.event.orderId),
+       column('text', (p) => p.event.customerId),
+       column('text', (p) => p.event.email ?? null),
+       column('jsonb', (p) => JSON.stringify(p.event.items)),
+       column('bigint', (p) => String(p.event.totalCents)),
+       column('text', (p) => p.event.currency),
+       column('text', (p) => p.fingerprint),
+       column('timestamptz', (p) => p.event.occurredAt),
+     ].join(', ')})
        AS o(order_id, customer_id, email, items, total_cents, currency, fingerprint, at)
-     ON CONFLICT (order_id) DO NOTHING RETURNING *`,
-    [
-      firsts.map((p) => p.event.orderId),
-      firsts.map((p) => p.event.customerId),
-      firsts.map((p) => p.event.email ?? null),
-      firsts.map((p) => JSON.stringify(p.event.items)),
-      firsts.map((p) => p.event.totalCents),
-      firsts.map((p) => p.event.currency),
-      firsts.map((p) => p.fingerprint),
-      firsts.map((p) => p.event.occurredAt),
-    ],
+     ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
   );
-  const rows = new Map(inserted.rows.map((r) => [r.order_id, r]));
-  const created = new Set(firsts.filter((p) => rows.has(p.event.orderId)));
+  const fresh = new Set(inserted.rows.map((r) => r.order_id));
+  const created = new Set(firsts.filter((p) => fresh.has(p.event.orderId)));
+  const rows = new Map([...created].map((p) => [p.event.orderId, insertedRow(p)]));
   if (created.size > 0) {
-    await recordEvents(
+    await recordAtCommit(
       tx,
       [...created].map((p) => ({
         type: 'OrderCreated' as const,
@@ -184,6 +188,23 @@ async function writeOrders(tx: Tx, batch: Placement[]): Promise<Placed[]> {
     for (const row of existing.rows) rows.set(row.order_id, row);
   }
   return batch.map((p) => ({ created: created.has(p), row: rows.get(p.event.orderId)! }));
+}
+
+/** The row writeOrders inserted for `p`, as PostgreSQL would have returned it. */
+function insertedRow({ event, fingerprint }: Placement): OrderRow {
+  const at = new Date(event.occurredAt);
+  return {
+    order_id: event.orderId,
+    customer_id: event.customerId,
+    email: event.email ?? null,
+    items: event.items,
+    total_cents: String(event.totalCents),
+    currency: event.currency,
+    fingerprint,
+    status: 'CREATED',
+    created_at: at,
+    updated_at: at,
+  };
 }
 
 /** The order when the caller may read it (their own, or any for an operator); else 404. */

@@ -82,7 +82,7 @@ export function createHttpApp({
       const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       const labels = { method: ctx.method, route: String(route) };
       endTimer(labels);
-      metrics.httpRequests.inc({ ...labels, status: String(ctx.status) });
+      metrics.httpRequests.inc({ method: labels.method, route: labels.route, status: String(ctx.status) });
     }
   });
 

@@ -21,6 +21,7 @@ export * from './outbox';
 export * from './outbox-relay';
 export * from './retry';
 export * from './schema-migrations';
+export * from './sql-literals';
 export * from './service';
 export * from './topics';
 export * from './tracing';

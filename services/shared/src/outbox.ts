@@ -31,7 +31,8 @@ export function eventMessage<E extends EventName>(
     topic: topicOf(type, prefix),
     key: orderId,
     value: codec.encode(type, payload),
-    headers: { ...headers, 'x-event-type': type, 'x-event-id': eventId },
+    // Not a spread followed by more keys: V8 took microseconds for that on every event.
+    headers: Object.assign({}, headers, { 'x-event-type': type, 'x-event-id': eventId }),
     eventType: type,
     eventId,
   };

@@ -5,14 +5,20 @@
 // quoting rules and the array syntax's escaping, or a check of its shape; nothing else is
 // spliced into SQL.
 
-/** An array of `type` (uuid, text, jsonb, ...) holding `values`, each given as its text form. */
-export function arrayLiteral(values: readonly string[], type: string): string {
+/**
+ * An array of `type` (uuid, text, jsonb, ...) holding `values`, each given as its text form, or
+ * null for SQL NULL (written unquoted: a quoted "NULL" is the text).
+ */
+export function arrayLiteral(values: readonly (string | null)[], type: string): string {
   if (!/^[a-z]+$/.test(type)) throw new Error(`not a plain type name: ${type}`);
-  // Most columns (ids, base64, names) hold nothing to escape: one join, no string per element.
-  const plain = !values.some((v) => ARRAY_SPECIAL.test(v));
-  const elements = plain ? values : values.map((v) => v.replace(/[\\"]/g, '\\$&'));
-  const body = elements.length === 0 ? '{}' : `{"${elements.join('","')}"}`;
-  return `${quoted(body)}::${type}[]`;
+  // Most columns (ids, base64, names) hold no NULL and nothing to escape: one join, no string per element.
+  const plain = !values.some((v) => v === null || ARRAY_SPECIAL.test(v));
+  if (plain) {
+    const body = values.length === 0 ? '{}' : `{"${values.join('","')}"}`;
+    return `${quoted(body)}::${type}[]`;
+  }
+  const elements = values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, '\\$&')}"`));
+  return `${quoted(`{${elements.join(',')}}`)}::${type}[]`;
 }
 
 const ARRAY_SPECIAL = /[\\"]/;

@@ -78,7 +78,7 @@ export function decoder(deps: DecodeDeps) {
         throw new PoisonMessageError('UNKNOWN_RECORD_TYPE', `${type} does not belong on topic ${topic}`);
       }
       if (!handledTypes.includes(type)) return undefined;
-      const handled = { ...meta, eventId: payload.eventId };
+      const handled = Object.assign({}, meta, { eventId: payload.eventId }); // a spread + key: slow in V8 11
       const span = startProcessSpan(tracing, group, handled, type, payload.orderId);
       return { message, type, payload, meta: handled, span };
     } catch (err) {

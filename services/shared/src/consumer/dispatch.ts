@@ -144,7 +144,7 @@ function handlerContext(tx: Tx, entry: Entry, outgoing: OutboxMessage[], deps: D
           // The event caused by this one continues its trace, under the span of its handling.
           withTraceContext(
             tracing,
-            { ...correlationHeaders(entry.meta.headers), 'x-causation-id': eventId },
+            Object.assign({}, correlationHeaders(entry.meta.headers), { 'x-causation-id': eventId }),
             entry.span,
           ),
         ),
