@@ -143,6 +143,26 @@ test('given values with quotes, backslashes, commas, braces and NULL-like text, 
   const { rows } = await db.query<{ v: string }>(`SELECT unnest(${arrayLiteral(values, 'text')}) AS v`);
   expect(rows.map((r) => r.v)).toEqual(values);
   expect(() => integerArrayLiteral(['12', '1; DROP TABLE inbox'], 'bigint')).toThrow('not an integer');
+  // Values with nothing to escape take the short way; an empty column is an empty array.
+  const plain = ['abc', 'a+b/c=', ' x y ', ''];
+  const read = async (literal: string) =>
+    (await db.query<{ v: string }>(`SELECT unnest(${literal}) AS v`)).rows.map((r) => r.v);
+  expect(await read(arrayLiteral(plain, 'text'))).toEqual(plain);
+  expect(await read(arrayLiteral([], 'text'))).toEqual([]);
+});
+
+test('given an event whose bytes take every value, when its outbox row is written, then the row holds those bytes unchanged', async () => {
+  const eventId = randomUUID();
+  const value = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7) % 256));
+  const message = {
+    ...eventMessage(fakeCodec, '', 'OrderCreated', { eventId, orderId: 'o' } as never, {}),
+    value,
+  };
+  await db.tx((tx) => appendToOutbox(tx, [message]));
+  const { rows } = await db.query<{ value: Buffer }>('SELECT value FROM outbox WHERE event_id = $1', [
+    eventId,
+  ]);
+  expect(rows[0]!.value.equals(value)).toBe(true);
 });
 
 test('given rows in the outbox table, when the relay drains it, then each pass costs two round trips (BEGIN with the take, then COMMIT) and the rows go out in id order', async () => {

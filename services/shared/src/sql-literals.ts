@@ -11,9 +11,17 @@
  */
 export function arrayLiteral(values: readonly (string | null)[], type: string): string {
   if (!/^[a-z]+$/.test(type)) throw new Error(`not a plain type name: ${type}`);
+  // Most columns (ids, base64, names) hold no NULL and nothing to escape: one join, no string per element.
+  const plain = !values.some((v) => v === null || ARRAY_SPECIAL.test(v));
+  if (plain) {
+    const body = values.length === 0 ? '{}' : `{"${values.join('","')}"}`;
+    return `${quoted(body)}::${type}[]`;
+  }
   const elements = values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, '\\$&')}"`));
   return `${quoted(`{${elements.join(',')}}`)}::${type}[]`;
 }
+
+const ARRAY_SPECIAL = /[\\"]/;
 
 /**
  * A string constant, quoted as pg's escapeLiteral does (quotes and backslashes doubled, E''

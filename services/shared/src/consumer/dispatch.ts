@@ -4,7 +4,7 @@
 import { batchConcurrent } from '../batch-concurrent';
 import type { EventPayloads } from '../contracts';
 import type { Tx } from '../db';
-import type { Logger } from '../logger';
+import { lazyChild, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { eventMessage, type OutboxMessage } from '../outbox';
 import type { EventName } from '../topics';
@@ -120,19 +120,19 @@ async function handleChunk(tx: Tx, chunk: Entry[], deps: DispatchDeps): Promise<
 function handlerContext(tx: Tx, entry: Entry, outgoing: OutboxMessage[], deps: DispatchDeps): HandlerContext {
   const { logger, codec, prefix, tracing } = deps;
   const { eventId, orderId } = entry.payload;
-  let log: Logger | undefined; // a child logger costs more than handling the event: made on first use
+  let log: Logger | undefined; // a child logger costs more than handling the event: made for a line written
   return {
     tx,
     meta: entry.meta,
     get log() {
-      return (log ??= logger.child({
+      return (log ??= lazyChild(logger, () => ({
         orderId,
         eventId,
         eventType: entry.type,
         topic: entry.meta.topic,
         partition: entry.meta.partition,
         offset: entry.meta.offset,
-      }));
+      })));
     },
     publish: (type, payload) => {
       outgoing.push(
