@@ -46,6 +46,7 @@ export async function createTopics(config: TopicsConfig): Promise<TopicsCreated>
   const planned = plannedTopics(config.prefix);
   const { created, replication, warnings } = await ensureTopicsReport(kafka, planned, {
     replication: config.kafka.replication,
+    namedBrokers: config.kafka.brokers.length,
     warn: () => undefined, // printed by main, after the list
   });
   const existed = planned.map((t) => t.topic).filter((topic) => !created.includes(topic));

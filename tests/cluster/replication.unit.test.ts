@@ -1,6 +1,6 @@
 // Replication of the topics orderflow creates: defaults from the cluster's size, and every bad
 // combination refused with a message naming the setting.
-import { ConfigError, loadServiceConfig, replicationFor } from '@orderflow/shared';
+import { ConfigError, brokersReported, loadServiceConfig, replicationFor } from '@orderflow/shared';
 import { brokersOf, kafkaNodes } from '../../scripts/stack/cluster';
 import { readSettings } from '../../scripts/stack/settings';
 
@@ -91,5 +91,49 @@ describe("the stack's Kafka nodes", () => {
     expect(new Set(nodes.map((n) => n.dataDir)).size).toBe(3);
     expect(new Set(nodes.map((n) => n.serverProperties)).size).toBe(3);
     expect(brokersOf(nodes)).toBe('127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094');
+  });
+});
+
+describe('brokersReported: the broker count the default factor is taken from', () => {
+  /** A cluster that reports these counts, one per question, then the last one again. */
+  const answers = (...counts: number[]) => {
+    let asked = 0;
+    return { describe: async () => counts[Math.min(asked++, counts.length - 1)]!, asked: () => asked };
+  };
+
+  it("is the cluster's answer at once when it reports every broker KAFKA_BROKERS names", async () => {
+    const cluster = answers(3);
+    const warnings: string[] = [];
+    expect(await brokersReported(cluster.describe, { named: 3, warn: (m) => warnings.push(m) })).toBe(3);
+    expect(cluster.asked()).toBe(1);
+    expect(warnings).toEqual([]);
+  });
+
+  it('asks again while a named broker is missing (fenced for a while), and takes the full count', async () => {
+    const cluster = answers(2, 2, 3);
+    const warnings: string[] = [];
+    const count = await brokersReported(cluster.describe, {
+      named: 3,
+      warn: (m) => warnings.push(m),
+      intervalMs: 1,
+    });
+    expect(count).toBe(3);
+    expect(cluster.asked()).toBe(3);
+    expect(warnings).toEqual([]);
+  });
+
+  it('gives up after its wait, warns with both counts and goes on with what the cluster reports', async () => {
+    const cluster = answers(2);
+    const warnings: string[] = [];
+    const count = await brokersReported(cluster.describe, {
+      named: 3,
+      warn: (m) => warnings.push(m),
+      waitMs: 20,
+      intervalMs: 1,
+    });
+    expect(count).toBe(2);
+    expect(warnings).toEqual([
+      'the cluster reports 2 broker(s) of the 3 KAFKA_BROKERS names (the others down or fenced): the default replication factor counts 2',
+    ]);
   });
 });

@@ -48,6 +48,8 @@ export function replicationFor(wanted: ReplicationWanted, brokers: number): Repl
 
 export interface EnsureOptions {
   replication?: ReplicationWanted;
+  /** How many brokers KAFKA_BROKERS names: the default factor waits for the cluster to report them. */
+  namedBrokers?: number;
   /** Where a topic that exists with less replication than configured is reported. */
   warn?: (message: string) => void;
 }
@@ -79,8 +81,15 @@ export async function ensureTopicsReport(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const { brokers } = await admin.describeCluster();
-    const replication = replicationFor(options.replication ?? {}, brokers.length);
+    const clusterWarnings: string[] = [];
+    const brokers =
+      options.replication?.factor === undefined
+        ? await brokersReported(() => admin.describeCluster().then((c) => c.brokers.length), {
+            named: options.namedBrokers ?? 1,
+            warn: (message) => clusterWarnings.push(message),
+          })
+        : (await admin.describeCluster()).brokers.length;
+    const replication = replicationFor(options.replication ?? {}, brokers);
     const existing = new Set(await admin.listTopics());
     const unique = [...new Map(specs.map((s) => [s.topic, s])).values()];
     const missing = unique.filter((s) => !existing.has(s.topic));
@@ -103,12 +112,38 @@ export async function ensureTopicsReport(
     // false: another client created them first (the broker asked for the list had not heard yet).
     const created = madeNow ? missing.map((s) => s.topic) : [];
     const present = unique.map((s) => s.topic).filter((topic) => !created.includes(topic));
-    const warnings = await shortfalls(admin, present, replication);
+    const warnings = [...clusterWarnings, ...(await shortfalls(admin, present, replication))];
     for (const warning of warnings) warn(warning);
     if (created.length > 0) await waitForLeaders(admin, created);
     return { created, replication, warnings };
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * How many brokers the cluster reports, for the default replication factor. A broker that missed
+ * its heartbeats to the controller (a loaded machine) is fenced and left out of the cluster's
+ * answer for a while, and a topic created then would keep one replica too few for good: so while
+ * the cluster reports fewer brokers than KAFKA_BROKERS names, ask again, up to `waitMs`, then
+ * warn and go on with what it reports.
+ */
+export async function brokersReported(
+  describe: () => Promise<number>,
+  options: { named: number; warn: (message: string) => void; waitMs?: number; intervalMs?: number },
+): Promise<number> {
+  const { named, warn, waitMs = 20_000, intervalMs = 250 } = options;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const reported = await describe();
+    if (reported >= named) return reported;
+    if (Date.now() >= deadline) {
+      warn(
+        `the cluster reports ${reported} broker(s) of the ${named} KAFKA_BROKERS names (the others down or fenced): the default replication factor counts ${reported}`,
+      );
+      return reported;
+    }
+    await pause(intervalMs);
   }
 }
 

@@ -106,6 +106,7 @@ export async function startService(
     await step('kafka', () =>
       ensureTopics(kafka, serviceTopics(definition.name, config.prefix), {
         replication: config.kafka.replication,
+        namedBrokers: config.kafka.brokers.length,
         warn: (message) => logger.warn(message),
       }),
     );
