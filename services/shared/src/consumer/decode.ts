@@ -4,6 +4,7 @@
 // A lookup is waited for only briefly: kafkajs fetches the next batches only once every batch
 // in hand is done, and a lookup of an unreachable registry takes seconds (the client's own
 // retries), so a longer one goes on in the background and only its partition waits for it.
+import { setTimeout as delay } from 'node:timers/promises';
 import { PoisonMessageError, type PoisonReason } from '../errors';
 import { topicOf, type EventName } from '../topics';
 import { startProcessSpan, type Tracing } from '../tracing';
@@ -97,13 +98,13 @@ export function decoder(deps: DecodeDeps) {
 
 /** The lookup's answer if it comes within `waitMs`; else throws StillLooking, which carries it. */
 async function briefly<T>(lookup: Promise<T>, waitMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(resolve, waitMs, LATE)));
+  const timer = new AbortController();
+  const late = delay(waitMs, LATE, { signal: timer.signal }).catch(() => LATE);
   try {
     const first = await Promise.race([lookup, late]);
-    if (first !== LATE) return first;
+    if (first !== LATE) return first as T;
   } finally {
-    clearTimeout(timer);
+    timer.abort(); // an answer in time must not leave the timer holding the event loop
   }
   const found = lookup.then(
     () => true,
