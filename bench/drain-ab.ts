@@ -10,12 +10,9 @@
 import { fork } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { Pool } from 'pg';
-import { DEFAULTS, schemaName, serviceNodeFlags } from '@orderflow/shared';
-import { withStackBrokers } from '../scripts/stack/brokers';
-import { generateIssuerKey, startIssuer } from '../scripts/auth/issuer';
+import { schemaName, serviceNodeFlags } from '@orderflow/shared';
 import { prefill, topicCount } from './lib/kafka';
+import { benchStack } from './lib/local-stack';
 import { cpuMark, processCpuMs } from './lib/os';
 import { spread } from './lib/stats';
 import { waitUntil } from './lib/wait';
@@ -41,20 +38,7 @@ interface Run {
 }
 
 async function main(): Promise<void> {
-  const issuer = await startIssuer(await generateIssuerKey());
-  issuer.unref();
-  const stack = {
-    KAFKA_BROKERS: withStackBrokers().KAFKA_BROKERS!,
-    SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
-    DATABASE_URL: process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL,
-    ...issuer.serviceEnv(),
-  };
-  const kafka = new Kafka({
-    clientId: 'drain-ab',
-    brokers: stack.KAFKA_BROKERS.split(','),
-    logLevel: logLevel.NOTHING,
-  });
-  const pool = new Pool({ connectionString: stack.DATABASE_URL, max: 2 });
+  const { env: stack, kafka, pool } = await benchStack('drain-ab');
   const logDir = join(__dirname, 'results', `drain-ab-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(logDir, { recursive: true });
   const ctx: BenchContext = {

@@ -11,10 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
-import { Pool } from 'pg';
 import {
-  DEFAULTS,
   SERVICE_NAMES,
   serviceNodeFlags,
   ensureTopics,
@@ -22,14 +19,13 @@ import {
   platformTopics,
   schemaName,
 } from '@orderflow/shared';
-import { withStackBrokers } from '../scripts/stack/brokers';
-import { generateIssuerKey, startIssuer } from '../scripts/auth/issuer';
 import { ensureBuilt } from '../scripts/build';
 import { closedLoop } from './lib/load';
 import { processCpuMs, processRssMb } from './lib/os';
 import { spawnChild, type Child } from './lib/procs';
 import { percentilesMs } from './lib/stats';
-import { CUSTOMERS, nextRequest, useCustomerTokens } from './orders';
+import { nextRequest } from './orders';
+import { benchStack, mintCustomerTokens } from './lib/local-stack';
 import { CHAIN } from './pipelines';
 
 interface Variant {
@@ -70,35 +66,8 @@ async function main(): Promise<void> {
   const connections = Number(arg('connections', '128'));
   const list = variants();
   ensureBuilt();
-  const issuer = await startIssuer(await generateIssuerKey());
-  issuer.unref();
-  useCustomerTokens(
-    await Promise.all(
-      Array.from(
-        { length: CUSTOMERS },
-        async (_, n) => `Bearer ${await issuer.mint({ subject: `c-${n}`, expiresInSeconds: 3600 })}`,
-      ),
-    ),
-  );
-  const stack = {
-    KAFKA_BROKERS: withStackBrokers().KAFKA_BROKERS!,
-    SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
-    DATABASE_URL: process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL,
-    ...issuer.serviceEnv(),
-  };
-  for (const url of [
-    stack.SCHEMA_REGISTRY_URL,
-    stack.DATABASE_URL,
-    `tcp://${stack.KAFKA_BROKERS.split(',')[0]}`,
-  ])
-    if (!['127.0.0.1', 'localhost'].includes(new URL(url).hostname))
-      throw new Error(`not on this machine: ${url}`);
-  const kafka = new Kafka({
-    clientId: 'intake-ab',
-    brokers: stack.KAFKA_BROKERS.split(','),
-    logLevel: logLevel.NOTHING,
-  });
-  const pool = new Pool({ connectionString: stack.DATABASE_URL, max: 2 });
+  const { env: stack, kafka, pool, issuer } = await benchStack('intake-ab');
+  await mintCustomerTokens(issuer);
   const logDir = join(__dirname, 'results', `intake-ab-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(logDir, { recursive: true });
   const tag = Math.random().toString(36).slice(2, 6);

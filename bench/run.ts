@@ -6,16 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { Pool } from 'pg';
-import { withStackBrokers } from '../scripts/stack/brokers';
-import { DEFAULTS, PARTITIONS_CONCURRENTLY, STACK_VERSIONS, TOPIC_DEFAULTS } from '@orderflow/shared';
-import { generateIssuerKey, startIssuer } from '../scripts/auth/issuer';
+import { PARTITIONS_CONCURRENTLY, STACK_VERSIONS, TOPIC_DEFAULTS } from '@orderflow/shared';
 import { ensureBuilt } from '../scripts/build';
 import { COMPARE, CONFIG, QUICK, SOAK, TRACING } from './config';
 import { failuresOf } from './correctness';
 import { Harness } from './harness';
-import { CUSTOMERS, useCustomerTokens } from './orders';
+import { benchStack, mintCustomerTokens } from './lib/local-stack';
 import { ceilingPipeline, orderflowPipeline, peerPipeline, type BenchContext } from './pipelines';
 import { fmt, progress } from './progress';
 import { printTable, summarize, writeChart } from './report';
@@ -30,44 +26,12 @@ const CHECKED = ['ceiling', 'orderflow'];
 
 export async function runBench(): Promise<string[]> {
   ensureBuilt(); // orderflow's services run compiled, as in production
-  // Auth on, as deployed: every request carries its customer's token, verified by orders.
-  const issuer = await startIssuer(await generateIssuerKey());
-  issuer.unref();
-  useCustomerTokens(
-    await Promise.all(
-      Array.from({ length: CUSTOMERS }, async (_, n) => {
-        const token = await issuer.mint({ subject: `c-${n}`, expiresInSeconds: 24 * 3600 });
-        return `Bearer ${token}`;
-      }),
-    ),
-  );
-  const stack = {
-    KAFKA_BROKERS: withStackBrokers().KAFKA_BROKERS!,
-    SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? DEFAULTS.SCHEMA_REGISTRY_URL,
-    DATABASE_URL: process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL,
-    ...issuer.serviceEnv(),
-  };
-  for (const url of [
-    stack.SCHEMA_REGISTRY_URL,
-    stack.DATABASE_URL,
-    `tcp://${stack.KAFKA_BROKERS.split(',')[0]}`,
-  ]) {
-    const host = new URL(url).hostname;
-    if (host !== '127.0.0.1' && host !== 'localhost')
-      throw new Error(`the bench only runs against a stack on this machine, not ${host}`);
-  }
+  const { env: stack, kafka, pool, issuer } = await benchStack('orderflow-bench');
+  await mintCustomerTokens(issuer);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(__dirname, 'results');
   const logDir = join(resultsDir, `logs-${stamp}`);
   mkdirSync(logDir, { recursive: true });
-  const kafka = new Kafka({
-    clientId: 'orderflow-bench',
-    brokers: stack.KAFKA_BROKERS.split(','),
-    // kafkajs logs each retried metadata miss on a just-created topic as an ERROR line in the
-    // middle of the progress output; a failure that matters reaches the bench as a rejection.
-    logLevel: logLevel.NOTHING,
-  });
-  const pool = new Pool({ connectionString: stack.DATABASE_URL, max: 2 });
   const serde = new SerdeBench(stack.SCHEMA_REGISTRY_URL, `b${randomBytes(2).toString('hex')}serde-`);
   await serde.setup();
   const probe = await serde.run(50);

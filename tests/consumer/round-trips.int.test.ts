@@ -7,7 +7,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Client } from 'pg';
 import {
   OutboxRelay,
   TRACING_OFF,
@@ -28,27 +27,23 @@ import { postgresInbox } from '../../services/shared/src/consumer/inbox';
 import type { BatchHandler, Handlers } from '@orderflow/shared/consumer';
 import { arrayLiteral, integerArrayLiteral } from '../../services/shared/src/sql-literals';
 import { stackEnv } from '../support/platform';
+import { recordStatements, type StatementRecorder } from '../support/statements';
 import { waitFor } from '../support/wait';
 import { FakeDatabase, fakeBatch, fakeCodec, orderCreated, runnerOver } from './fakes';
 
 const schema = `t${randomBytes(4).toString('hex')}_roundtrips`;
 let db: Db;
-/** Every statement our clients sent, one round trip each (node-pg sends one query at a time). */
-const sent: string[] = [];
-const query = Client.prototype.query;
+let statements: StatementRecorder;
 
 beforeAll(async () => {
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    if (typeof args[0] === 'string') sent.push(args[0]);
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof query;
+  statements = recordStatements();
   db = await createDb({ url: stackEnv.DATABASE_URL, schema, logger: silent(), max: 2 });
   await db.migrate([join(REPO_ROOT, 'services/shared/src/migrations')]);
   await db.query('CREATE TABLE charges (order_id text PRIMARY KEY)');
 });
 
 afterAll(async () => {
-  Client.prototype.query = query;
+  statements.restore();
   await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
   await db.close();
 });
@@ -85,16 +80,16 @@ test('given a chunk of ten fresh events, when handled, then it costs the handler
   const { consume } = runnerOnPostgres({ OrderCreated: charge() });
   const messages = Array.from({ length: 10 }, (_, i) => orderCreated(i));
 
-  sent.length = 0;
+  statements.clear();
   await consume(fakeBatch(messages));
-  expect(sent.map((s) => s.split(/\s/)[0])).toEqual(['BEGIN;', 'INSERT', 'INSERT']);
-  expect(sent[0]).toMatch(/^BEGIN; INSERT INTO inbox/);
-  expect(sent[2]).toMatch(/^INSERT INTO outbox .*; COMMIT$/s);
+  expect(statements.sent.map((s) => s.split(/\s/)[0])).toEqual(['BEGIN;', 'INSERT', 'INSERT']);
+  expect(statements.sent[0]).toMatch(/^BEGIN; INSERT INTO inbox/);
+  expect(statements.sent[2]).toMatch(/^INSERT INTO outbox .*; COMMIT$/s);
   expect([await count('inbox'), await count('charges'), await count('outbox')]).toEqual([10, 10, 10]);
 
-  sent.length = 0;
+  statements.clear();
   await consume(fakeBatch(messages));
-  expect(sent).toHaveLength(2); // BEGIN with the inbox claim, then COMMIT
+  expect(statements.sent).toHaveLength(2); // BEGIN with the inbox claim, then COMMIT
   expect([await count('inbox'), await count('charges'), await count('outbox')]).toEqual([10, 10, 10]);
 });
 
@@ -121,7 +116,7 @@ test('given a publishing transaction, when its outbox rows ride its COMMIT, then
   const transaction = publishingTransactions(db, { publish: (rows) => handed.push(rows) });
   const events = [randomUUID(), randomUUID()].map((eventId) => ({ eventId, orderId: `order-${eventId}` }));
 
-  sent.length = 0;
+  statements.clear();
   await transaction((tx) =>
     appendToOutbox(
       tx,
@@ -129,7 +124,7 @@ test('given a publishing transaction, when its outbox rows ride its COMMIT, then
     ),
   );
 
-  expect(sent).toHaveLength(1); // BEGIN, the rows and COMMIT in one round trip
+  expect(statements.sent).toHaveLength(1); // BEGIN, the rows and COMMIT in one round trip
   const { rows } = await db.query<{ id: string; event_id: string }>(
     'SELECT id, event_id FROM outbox WHERE event_id = ANY($1) ORDER BY id',
     [events.map((e) => e.eventId)],
@@ -193,17 +188,17 @@ test('given rows in the outbox table, when the relay drains it, then each pass c
     sweepGraceMs: 0,
   });
 
-  sent.length = 0;
+  statements.clear();
   expect(await relay.publishBatch()).toBe(3);
-  expect(sent).toHaveLength(2);
-  expect(sent[0]).toMatch(/^BEGIN; SET LOCAL synchronous_commit = off; DELETE FROM outbox/);
-  expect(sent[1]).toBe('COMMIT');
+  expect(statements.sent).toHaveLength(2);
+  expect(statements.sent[0]).toMatch(/^BEGIN; SET LOCAL synchronous_commit = off; DELETE FROM outbox/);
+  expect(statements.sent[1]).toBe('COMMIT');
   expect(published).toEqual(events.map((e) => `order-${e.eventId}`));
   expect(await count('outbox')).toBe(0);
 
-  sent.length = 0;
+  statements.clear();
   expect(await relay.publishBatch()).toBe(0); // the table is empty: the drain ends
-  expect(sent).toHaveLength(2);
+  expect(statements.sent).toHaveLength(2);
 
   // The once-a-second sweep is the same statement with an age filter, its grace as a literal.
   relay.start();
@@ -215,9 +210,9 @@ test('given rows in the outbox table, when the relay drains it, then each pass c
   );
   await waitFor(() => published.includes(`order-${late}`), { timeoutMs: 10_000, what: 'the sweep' });
   await relay.stop();
-  const sweep = sent.findIndex((s) =>
+  const sweep = statements.sent.findIndex((s) =>
     /^BEGIN; SET LOCAL synchronous_commit = off; DELETE FROM outbox .*make_interval\(secs => 0\)/s.test(s),
   );
   expect(sweep).toBeGreaterThanOrEqual(0);
-  expect(sent[sweep + 1]).toBe('COMMIT');
+  expect(statements.sent[sweep + 1]).toBe('COMMIT');
 });

@@ -4,7 +4,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Client } from 'pg';
 import {
   REPO_ROOT,
   createDb,
@@ -16,19 +15,15 @@ import {
 import { publishingTransactions, type OutboxRow } from '../../services/shared/src/outbox';
 import { writeOrders, type Placement } from '../../services/orders/src/service';
 import { stackEnv } from '../support/platform';
+import { recordStatements, type StatementRecorder } from '../support/statements';
 import { fakeCodec } from '../consumer/fakes';
 
 const schema = `t${randomBytes(4).toString('hex')}_intake_trips`;
 let db: Db;
-/** Every statement our clients sent, one round trip each (node-pg sends one query at a time). */
-const sent: string[] = [];
-const query = Client.prototype.query;
+let statements: StatementRecorder;
 
 beforeAll(async () => {
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    if (typeof args[0] === 'string') sent.push(args[0]);
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof query;
+  statements = recordStatements();
   const logger = createLogger({
     service: 'test',
     destination: new Writable({ write: (_c, _e, done) => done() }),
@@ -41,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  Client.prototype.query = query;
+  statements.restore();
   await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
   await db.close();
 });
@@ -69,10 +64,10 @@ test('given a batch of new orders, when written, then it costs two round trips a
   const transaction = publishingTransactions(db, { publish: (rows) => handed.push(rows) });
   const batch = [placement('ada@example.com'), placement(null)];
 
-  sent.length = 0;
+  statements.clear();
   const placed = await transaction((tx) => writeOrders(tx, batch));
 
-  expect(sent).toHaveLength(2);
+  expect(statements.sent).toHaveLength(2);
   expect(placed.map((p) => p.created)).toEqual([true, true]);
   const { rows } = await db.query('SELECT * FROM orders WHERE order_id = ANY($1)', [
     batch.map((p) => p.event.orderId),
