@@ -19,6 +19,15 @@ import {
 import { readSettings, ROOT, type Settings } from './settings';
 
 export const ZIPKIN_VERSION = '3.5.1';
+/**
+ * In-memory storage keeps the newest spans up to a count, which must fit the heap. With Zipkin's
+ * default (500,000) in 256 MB, a traced `npm run bench -- --tracing` ran it out of memory within
+ * minutes, and it kept a core busy into the phases after. Our spans take ~3 KB each there: 150,000
+ * filled ~480 MB of a 512 MB heap through a whole traced run; 100,000 leaves room for bursts.
+ */
+const ZIPKIN_HEAP_MB = 512;
+const ZIPKIN_MAX_SPANS = 100_000;
+
 /** zipkin-server-3.5.1-exec.jar on Maven Central. */
 export const ZIPKIN_DOWNLOAD_MB = 131;
 const ZIPKIN_MIN_JAVA = 17;
@@ -124,7 +133,7 @@ export async function zipkinUp(s: Settings, log: (line: string) => void): Promis
     command: java.bin,
     args: [
       '-Xms64m',
-      '-Xmx256m',
+      `-Xmx${ZIPKIN_HEAP_MB}m`,
       marker,
       '-jar',
       z.jar,
@@ -132,7 +141,12 @@ export async function zipkinUp(s: Settings, log: (line: string) => void): Promis
       '--armeria.ports[0].ip=127.0.0.1',
       `--armeria.ports[0].port=${z.port}`,
     ],
-    env: { ...process.env, STORAGE_TYPE: 'mem', QUERY_PORT: String(z.port) },
+    env: {
+      ...process.env,
+      STORAGE_TYPE: 'mem',
+      MEM_MAX_SPANS: String(ZIPKIN_MAX_SPANS),
+      QUERY_PORT: String(z.port),
+    },
     logFile: z.logFile,
     marker,
   });
